@@ -1,0 +1,106 @@
+"""Loaders for the cited observations and events shipped inside nkfx."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["EVENT_COLUMNS", "load_events", "load_observations", "observations_path"]
+
+EVENT_COLUMNS = (
+    "id", "start", "end", "date_precision", "description", "status", "status_detail", "scope",
+    "expected_signal", "source", "url",
+)
+
+
+def _data_file(name: str) -> Path:
+    return Path(str(resources.files("nkfx.datasets").joinpath("data", name)))
+
+
+def observations_path() -> Path:
+    """Return the path of the bundled observations CSV (as published, columns renamed).
+
+    Returns
+    -------
+    pathlib.Path
+        A CSV with columns ``date, date_precision, city, region, currency, rate,
+        rate_low, rate_high, rate_type, publisher, url, kind, note``.
+
+    Examples
+    --------
+    >>> observations_path().name
+    'observations.csv'
+    """
+    return _data_file("observations.csv")
+
+
+def load_observations() -> pd.DataFrame:
+    """Load the 255 cited market and bank rates (KPW per CNY and per USD), 2009–2025.
+
+    Each row is one figure reported in a public article (Daily NK, Asia Press,
+    NK Times, Radio Free Asia, ...), read with :func:`nkfx.read_rates`. ``source`` is
+    the originating outlet and ``publisher`` the exact publication; ``url`` cites
+    it. Rows without a city are province- or border-level reports (``region`` says
+    where). Conflicting reports of one date are kept (``duplicate`` and the
+    ``note`` column, which says CONFLICTS or SUSPECT, tell which).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A rate frame (see :mod:`nkfx.schema`), one row per reported figure, in
+        the order of the bundled file. All 255 rows are accepted.
+
+    See Also
+    --------
+    load_events : the event catalogue.
+    nkfx.read_rates : how the file is read.
+
+    Examples
+    --------
+    >>> from nkfx.datasets import load_observations
+    >>> obs = load_observations()
+    >>> len(obs)
+    255
+    >>> obs.groupby("currency").size().to_dict()
+    {'CNY': 190, 'USD': 65}
+    >>> obs.loc[obs["city"] == "Hyesan", "rate"].max() > 1000
+    True
+    """
+    from nkfx.ingest import read_rates  # datasets sit beside ingest, not before it
+
+    ingest = read_rates(observations_path(), old_won="reject")
+    if len(ingest.quarantine):  # the bundled file is curated; a rejection is a bug here
+        raise RuntimeError(f"bundled observations failed to load:\n{ingest.quarantine}")
+    return ingest.rates
+
+
+def load_events() -> pd.DataFrame:
+    """Load the catalogue of dated events that moved (or were expected to move) the won.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event with columns ``id, start, end, date_precision,
+        description, status, status_detail, scope, expected_signal, source, url``.
+        ``start`` and ``end`` are datetimes; a one-day event has ``end == start``.
+        ``status`` is ``"confirmed"``, ``"reported"`` or ``"rumour"`` (the
+        original wording is in ``status_detail``); ``scope`` is ``national``, a
+        city or a border crossing (``"Hyesan/Yanggang"``, ``"Sinuiju/border"``), or
+        ``official``/``official/state`` for non-market rates.
+
+    Examples
+    --------
+    >>> from nkfx.datasets import load_events
+    >>> events = load_events()
+    >>> events.loc[events["id"] == "hyesan_customs_rumour_2022", ["start", "status"]].iloc[0].tolist()
+    [Timestamp('2022-11-25 00:00:00'), 'rumour']
+    >>> bool((events["end"] >= events["start"]).all())
+    True
+    """
+    events = pd.read_csv(_data_file("events.csv"), dtype=str, keep_default_na=False)
+    events["start"] = pd.to_datetime(events["start"], format="%Y-%m-%d")
+    end = pd.to_datetime(events["end"].replace("", None), format="%Y-%m-%d")
+    events["end"] = end.fillna(events["start"])
+    return events.loc[:, list(EVENT_COLUMNS)]
