@@ -31,7 +31,7 @@ def coverage_table(rates: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFram
     >>> import pandas as pd
     >>> table = coverage_table(load_observations(), pd.DataFrame(columns=["row", "reason"]))
     >>> int(table.loc[("Hyesan", "CNY"), "n"])
-    48
+    46
     """
     rates = rates.assign(city=rates["city"].astype(object).where(rates["city"].notna(), "(no city)"))
     grouped = rates.groupby(["city", "currency"], sort=True)

@@ -42,7 +42,7 @@ def to_timestamp(name: str, value: Any) -> pd.Timestamp:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
         raise NkfxValueError(f"{name} must be a date; got {value!r}") from exc
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise NkfxValueError(f"{name} must be a date; got {value!r}")
     return ts
 
@@ -55,7 +55,7 @@ def to_timedelta(name: str, value: Any, *, allow_zero: bool = False) -> pd.Timed
         raise NkfxValueError(
             f"{name} must be a duration such as '30D' or pd.Timedelta(days=30); got {value!r}"
         ) from exc
-    if td is pd.NaT or td < pd.Timedelta(0) or (td == pd.Timedelta(0) and not allow_zero):
+    if pd.isna(td) or td < pd.Timedelta(0) or (td == pd.Timedelta(0) and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise NkfxValueError(f"{name} must be a duration {bound}; got {value!r}")
     return td

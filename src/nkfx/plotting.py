@@ -100,10 +100,10 @@ def plot_rates(
         )
     ax = _get_axes(ax)
     labels = data[by].astype(object).where(data[by].notna(), f"(no {by})")
-    style = {"marker": "o", "markersize": 3, "linewidth": 1.0} | kwargs
+    style: dict[str, Any] = {"marker": "o", "markersize": 3, "linewidth": 1.0} | kwargs
     for label, part in data.groupby(labels, sort=True):
         # rows without a city come from different regions: a line through them would invent a path
-        extra = {"linestyle": "none"} if str(label).startswith("(no ") else {}
+        extra: dict[str, Any] = {"linestyle": "none"} if str(label).startswith("(no ") else {}
         ax.plot(part["date"], part["rate"], label=str(label), **(style | extra))
     if events is not None:
         _draw_events(ax, events, data["date"].min(), data["date"].max())
@@ -141,7 +141,7 @@ def _draw_events(ax: Axes, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timest
         colour = STATUS_COLOURS.get(status, "0.6")
         label = f"event: {status}" if status not in seen else None
         seen.add(status)
-        start, end = pd.Timestamp(ev.start), pd.Timestamp(ev.end)
+        start, end = pd.Timestamp(str(ev.start)), pd.Timestamp(str(ev.end))
         # a one-day event still needs a visible width: at least 0.3% of the axis span
         min_width = (hi - lo) * 0.003
         end = max(end, start + min_width)
