@@ -34,7 +34,11 @@ def test_events_drawn_as_spans_coloured_by_status(sim_rates):
     spans = list(ax.patches)
     lo, hi = sim_rates["date"].min(), sim_rates["date"].max()
     expected = events[(events["end"] >= lo) & (events["start"] <= hi)]
-    assert len(spans) == len(expected)
+    eras = expected["end"] - expected["start"] > pd.Timedelta("365D")
+    assert eras.sum() == 1  # "stabilisation 2013-2023" is an era, not a span
+    assert len(spans) == (~eras).sum()
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == eras.sum()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert {f"event: {s}" for s in expected["status"]} <= set(legend)
     assert ax.get_yscale() == "log"
@@ -42,6 +46,19 @@ def test_events_drawn_as_spans_coloured_by_status(sim_rates):
     colours = {tuple(round(c, 3) for c in p.get_facecolor()[:3]) for p in spans}
     assert len(colours) == expected["status"].nunique() <= len(STATUS_COLOURS)
     plt.close(ax.figure)
+
+
+def test_long_silences_are_not_joined():
+    dates = pd.to_datetime(["2020-01-01", "2020-01-15", "2020-12-01", "2020-12-15"])
+    rates = pd.DataFrame({"date": dates, "city": "Hyesan", "currency": "CNY",
+                          "rate": [900.0, 910.0, 700.0, 690.0], "source": "Daily NK"})
+    ax = plot_rates(rates, currency="CNY")
+    y = ax.get_lines()[0].get_ydata()
+    assert len(y) == 5
+    assert pd.isna(y[2])  # a break inserted in the 10-month gap
+    ax2 = plot_rates(rates, currency="CNY", max_gap=None)
+    assert len(ax2.get_lines()[0].get_ydata()) == 4
+    plt.close("all")
 
 
 def test_thousands_separator_on_rate_axis(sim_rates):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from nkfx._validate import check_option
+from nkfx._validate import check_option, to_timedelta
 from nkfx.errors import NkfxValueError
 from nkfx.schema import select, validate_rates
 
@@ -41,6 +41,8 @@ def plot_rates(
     by: str = "city",
     log: bool = False,
     events: pd.DataFrame | None = None,
+    max_gap: str | pd.Timedelta | None = "180D",
+    long_event: str | pd.Timedelta = "365D",
     credit: str | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -64,6 +66,14 @@ def plot_rates(
     events : pandas.DataFrame, optional
         Events from :func:`nkfx.datasets.load_events` to draw as vertical spans
         coloured by status (:data:`STATUS_COLOURS`), clipped to the data's dates.
+    max_gap : str or Timedelta or None, default "180D"
+        Consecutive observations of one line further apart than this are not
+        joined, so a long silence shows as a gap instead of an invented path.
+        ``None`` joins everything.
+    long_event : str or Timedelta, default "365D"
+        Events lasting longer than this (eras such as "stabilisation 2013-2023")
+        are marked by a dashed line at their start instead of a span that would
+        cover the figure.
     credit : str, optional
         Source credit written under the axes (e.g. ``"Data: Daily NK, Asia Press"``).
     **kwargs
@@ -98,15 +108,18 @@ def plot_rates(
             f"rates holds currencies {currencies}; pass currency= one of them "
             "(KPW per yuan and per dollar do not share an axis)"
         )
+    gap = None if max_gap is None else to_timedelta("max_gap", max_gap)
+    era = to_timedelta("long_event", long_event)
     ax = _get_axes(ax)
     labels = data[by].astype(object).where(data[by].notna(), f"(no {by})")
     style: dict[str, Any] = {"marker": "o", "markersize": 3, "linewidth": 1.0} | kwargs
     for label, part in data.groupby(labels, sort=True):
         # rows without a city come from different regions: a line through them would invent a path
         extra: dict[str, Any] = {"linestyle": "none"} if str(label).startswith("(no ") else {}
-        ax.plot(part["date"], part["rate"], label=str(label), **(style | extra))
+        dates, values = _break_gaps(part["date"], part["rate"], gap)
+        ax.plot(dates, values, label=str(label), **(style | extra))
     if events is not None:
-        _draw_events(ax, events, data["date"].min(), data["date"].max())
+        _draw_events(ax, events, data["date"].min(), data["date"].max(), era)
     ax.set_yscale("log" if log else "linear")
     _format_rate_axis(ax, currencies[0], log)
     ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=2)
@@ -130,7 +143,22 @@ def _format_rate_axis(ax: Axes, currency: str, log: bool) -> None:
         ax.spines[side].set_visible(False)
 
 
-def _draw_events(ax: Axes, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> None:
+def _break_gaps(dates: pd.Series, values: pd.Series,
+                gap: pd.Timedelta | None) -> tuple[pd.Series, pd.Series]:
+    """Insert a NaN between observations further apart than ``gap`` (matplotlib breaks the line)."""
+    if gap is None or len(dates) < 2:
+        return dates, values
+    far = dates.diff() > gap
+    if not far.any():
+        return dates, values
+    breaks = dates[far] - gap / 2  # any date inside the silence will do
+    frame = pd.concat([pd.DataFrame({"date": dates, "value": values}),
+                       pd.DataFrame({"date": breaks, "value": float("nan")})]).sort_values("date")
+    return frame["date"], frame["value"]
+
+
+def _draw_events(ax: Axes, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp,
+                 era: pd.Timedelta) -> None:
     missing = [c for c in ("start", "end", "status") if c not in events]
     if missing:
         raise NkfxValueError(f"events is missing column(s) {missing}; use nkfx.datasets.load_events()")
@@ -145,4 +173,7 @@ def _draw_events(ax: Axes, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timest
         # a one-day event still needs a visible width: at least 0.3% of the axis span
         min_width = (hi - lo) * 0.003
         end = max(end, start + min_width)
+        if end - start > era:
+            ax.axvline(start, color=colour, alpha=0.6, lw=1.0, ls="--", label=label)  # type: ignore[arg-type]
+            continue
         ax.axvspan(start, end, color=colour, alpha=0.18, lw=0, label=label)  # type: ignore[arg-type]
