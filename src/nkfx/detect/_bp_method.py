@@ -1,0 +1,234 @@
+"""Bai–Perron method behind ``detect(method="bai-perron")``: search, choice, intervals."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nkfx.detect._prepare import Prepared, fmt_date, resolve_h, resolve_max_breaks
+from nkfx.detect._tables import (
+    breaks_frame,
+    criteria_frame,
+    exact_fit,
+    make_test_result,
+    no_break_result,
+    segments_frame,
+)
+from nkfx.detect.results import Breaks, TestResult
+from nkfx.errors import DataQualityWarning, NkfxTypeError, NkfxValueError, NkfxWarning
+
+__all__ = ["bai_perron_method", "run_params"]
+
+
+def bai_perron_method(
+    prep: Prepared,
+    *,
+    trim: Any,
+    max_breaks: Any,
+    n_breaks: str | int,
+    level: float,
+    alpha: float,
+    hac: bool,
+    het_reg: bool,
+    het_err: bool,
+    **options: Any,
+) -> Breaks:
+    """Run the exact Bai–Perron search on a prepared series and build :class:`Breaks`."""
+    from nkfx.detect import _bai_perron as bp  # lazy: the cores import scipy
+
+    if options:
+        names = ", ".join(repr(k) for k in sorted(options))
+        raise NkfxTypeError(
+            f"detect(method='bai-perron') got unexpected option(s) {names}; it takes model, "
+            "scale, trim, max_breaks, n_breaks, level, alpha, hac, het_reg and het_err"
+        )
+    h, rule = resolve_h(trim, prep.dates, prep.k)
+    m_max = resolve_max_breaks(max_breaks, prep.n, h)
+    if not isinstance(n_breaks, str) and n_breaks > m_max:
+        raise NkfxValueError(
+            f"n_breaks={n_breaks} is more than max_breaks={m_max} (the data allow at most "
+            f"{prep.n // h - 1} with h={h}); raise max_breaks or ask for fewer breaks"
+        )
+    params = run_params(
+        prep,
+        method="bai-perron",
+        trim=trim,
+        h=h,
+        rule=rule,
+        level=level,
+        alpha=alpha,
+        hac=hac,
+        het_reg=het_reg,
+        het_err=het_err,
+    )
+    params.update(
+        max_breaks=max_breaks,
+        max_breaks_used=m_max,
+        n_breaks=n_breaks,
+        hac_scope="break-date intervals and supF; UDmax and supF(l+1|l) are not "
+        "HAC-robust; segments always report both se and se_hac",
+    )
+    if exact_fit(prep):
+        return no_break_result(prep, params, m_max, n_breaks)
+    path = bp.bai_perron(prep.y, prep.X, h=h, max_breaks=m_max)
+    params["max_breaks_used"] = int(path.max_breaks)
+    ic = bp.information_criteria(path)
+    test_params = {"h": h, "hac": hac, "model": prep.model, "scale": prep.scale}
+    tests = _global_tests(prep, path, h=h, hac=hac, params=test_params)
+    seq_notes: tuple[str, ...] = ()
+    if n_breaks == "sequential":
+        m, seq_notes = _sequential(prep, path, tests, h=h, alpha=alpha, params=test_params)
+    elif isinstance(n_breaks, str):
+        m = int(np.nanargmin(np.asarray(ic[n_breaks], dtype=np.float64)))
+    else:
+        m = int(n_breaks)
+    breaks = np.asarray(path.breaks[m], dtype=np.int64)
+    fit = bp.segment_fit(prep.y, prep.X, breaks)
+    ci, ci_notes = _intervals(prep, breaks, level=level, het_reg=het_reg, het_err=het_err, hac=hac)
+    table, notes = breaks_frame(prep, breaks, ci, fit, level)
+    return Breaks(
+        series=prep.series,
+        breaks=table,
+        segments=segments_frame(prep, fit),
+        criteria=criteria_frame(path.rss, ic, m),
+        tests=tests,
+        method="bai-perron",
+        model=prep.model,
+        scale=prep.scale,
+        params=params,
+        notes=(*seq_notes, *ci_notes, *notes),
+    )
+
+
+def _intervals(
+    prep: Prepared, breaks: np.ndarray, *, level: float, het_reg: bool, het_err: bool, hac: bool
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Bai (1997) intervals; bounds the core cannot compute are warned about with dates."""
+    from nkfx.detect import _bai_perron as bp
+
+    if breaks.size == 0:
+        return np.zeros((0, 2), dtype=np.int64), ()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NkfxWarning)  # re-issued below, with dates
+        ci = np.asarray(
+            bp.breakdate_ci(prep.y, prep.X, breaks, level=level, het_reg=het_reg, het_err=het_err, hac=hac),
+            dtype=np.int64,
+        )
+    notes = []
+    for i in np.flatnonzero((ci == bp.CI_UNAVAILABLE).any(axis=1)):
+        b = int(breaks[i])
+        notes.append(
+            f"The {level:.0%} interval of break {i + 1} ({fmt_date(prep.dates[b])} | "
+            f"{fmt_date(prep.dates[b + 1])}) cannot be computed: the limiting distribution "
+            "of Bai (1997) puts too little mass on one side (as strucchange, which returns "
+            "NA); it is reported as NaT."
+        )
+        warnings.warn(notes[-1], DataQualityWarning, stacklevel=4)
+    return ci, tuple(notes)
+
+
+def _global_tests(
+    prep: Prepared, path: Any, *, h: int, hac: bool, params: dict[str, Any]
+) -> dict[str, TestResult]:
+    """SupF (one break) and UDmax (1 to max_breaks breaks) against no break."""
+    from nkfx.detect import _ftests as ft
+
+    sup = ft.sup_f(prep.y, prep.X, h=h, hac=hac)
+    ud = ft.udmax(prep.y, prep.X, h=h, max_breaks=int(path.max_breaks))
+    return {
+        "supF": make_test_result(
+            sup, prep, "supF", "no break (alternative: one break at an unknown date)", params
+        ),
+        "UDmax": make_test_result(
+            ud,
+            prep,
+            "UDmax",
+            f"no break (alternative: 1 to {path.max_breaks} breaks at unknown dates)",
+            params,
+        ),
+    }
+
+
+def _sequential(
+    prep: Prepared,
+    path: Any,
+    tests: dict[str, TestResult],
+    *,
+    h: int,
+    alpha: float,
+    params: dict[str, Any],
+) -> tuple[int, tuple[str, ...]]:
+    """Bai–Perron's sequential rule: UDmax first, then sup-F(l+1|l) while it rejects."""
+    from nkfx.detect import _ftests as ft
+
+    decided = _rejects(tests["UDmax"], alpha)
+    if not decided:
+        return 0, _undecided(tests["UDmax"], alpha, decided)
+    m = 1
+    while m < path.max_breaks:
+        name = f"supF({m + 1}|{m})"
+        result = make_test_result(
+            ft.seq_f(prep.y, prep.X, path.breaks[m], h=h),
+            prep,
+            name,
+            f"{m} break(s) (alternative: {m + 1})",
+            params,
+        )
+        tests[name] = result
+        decided = _rejects(result, alpha)
+        if not decided:
+            return m, _undecided(result, alpha, decided)
+        m += 1
+    return m, ()
+
+
+def _undecided(test: TestResult, alpha: float, decided: bool | None) -> tuple[str, ...]:
+    if decided is not None:
+        return ()
+    return (
+        f"The sequential rule stopped at {test.name}: it has neither a p-value nor a "
+        f"critical value at alpha={alpha:g} (see the test's detail).",
+    )
+
+
+def _rejects(test: TestResult, alpha: float) -> bool | None:
+    """True/False if the test rejects at ``alpha``; None if that cannot be decided."""
+    if np.isfinite(test.pvalue):
+        return bool(test.pvalue < alpha)
+    if not np.isfinite(test.statistic):
+        return False  # no statistic: no evidence for another break
+    for lvl, crit in test.critical_values.items():
+        if abs(lvl - (1.0 - alpha)) < 1e-9:
+            return bool(test.statistic > crit)
+    return None
+
+
+def run_params(prep: Prepared, *, method: str, trim: Any, h: int, rule: str, **flags: Any) -> dict[str, Any]:
+    """Record every parameter of a run (JSON-friendly), with the nkfx version."""
+    import nkfx
+
+    dates = prep.dates
+    params: dict[str, Any] = {
+        "method": method,
+        "model": prep.model,
+        "scale": prep.scale,
+        "trim": trim if isinstance(trim, numbers.Real) else str(pd.Timedelta(trim)),
+        "h": h,
+        "trim_rule": rule,
+        "trim_fraction": h / prep.n,
+        **flags,
+        "n_obs": prep.n,
+        "start": dates[0],
+        "end": dates[-1],
+        **prep.meta,
+    }
+    if prep.model == "trend":
+        params["trend_regressor"] = f"days since {fmt_date(dates[0])}"
+    if flags.get("alpha") is not None:
+        params["sequential_start"] = "UDmax"
+    params["nkfx_version"] = nkfx.__version__
+    return params

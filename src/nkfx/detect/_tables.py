@@ -1,0 +1,232 @@
+"""Turn the numeric cores' arrays into the dated tables of :class:`Breaks`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nkfx.detect._prepare import DAYS_PER_YEAR, Prepared
+from nkfx.detect.results import Breaks, TestResult
+
+__all__ = [
+    "breaks_frame",
+    "criteria_frame",
+    "exact_fit",
+    "make_test_result",
+    "no_break_result",
+    "segments_frame",
+]
+
+_BREAK_COLUMNS = (
+    "last_old",
+    "first_new",
+    "ci_lower",
+    "ci_upper",
+    "level",
+    "jump",
+    "jump_pct",
+    "index",
+    "index_ci_lower",
+    "index_ci_upper",
+)
+
+
+def exact_fit(prep: Prepared) -> bool:
+    """Tell whether one regime fits the data exactly (constant, or exactly linear)."""
+    if prep.X is None:
+        resid = prep.y - prep.y.mean()
+    else:
+        coef = np.linalg.lstsq(prep.X, prep.y, rcond=None)[0]
+        resid = prep.y - prep.X @ coef
+    scale = max(1.0, float(np.max(np.abs(prep.y))))
+    return float(np.max(np.abs(resid))) <= 1e-10 * scale
+
+
+def _coef_at(coef: np.ndarray, days: float) -> float:
+    """Fitted value of one regime's coefficients at ``days``."""
+    return float(coef[0] + (coef[1] * days if coef.size > 1 else 0.0))
+
+
+def breaks_frame(
+    prep: Prepared, breaks: np.ndarray, ci: np.ndarray, fit: Any, level: float
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Dated table of breaks (index ``break`` = 1..m) and notes about clipped intervals.
+
+    Interval bounds the core could not compute (``CI_UNAVAILABLE``) become ``NaT`` and
+    ``<NA>``; bounds beyond the data are clipped to the first/last possible break.
+    """
+    from nkfx.detect._bai_perron import CI_UNAVAILABLE  # lazy: the cores import scipy
+
+    dates, n = prep.dates, prep.n
+    ci = ci.reshape(-1, 2).astype(np.int64)
+    missing = (ci == CI_UNAVAILABLE).any(axis=1)
+    clipped = np.clip(ci, 0, n - 2)
+    notes: tuple[str, ...] = ()
+    if ((clipped != ci).any(axis=1) & ~missing).any():
+        notes = (
+            "Some break-date intervals reached past the data and were clipped to the "
+            "first/last possible break.",
+        )
+    coef = np.asarray(fit.coef, dtype=np.float64)
+    jump = np.array(
+        [
+            _coef_at(coef[i + 1], prep.days[b + 1]) - _coef_at(coef[i], prep.days[b + 1])
+            for i, b in enumerate(breaks)
+        ],
+        dtype=np.float64,
+    )
+    bounds = {}
+    for j, side in enumerate(("lower", "upper")):
+        pos = pd.array(clipped[:, j], dtype="Int64")
+        pos[missing] = pd.NA
+        bounds[f"ci_{side}"] = pd.DatetimeIndex(
+            np.where(missing, np.datetime64("NaT"), dates[clipped[:, j]].to_numpy())
+        )
+        bounds[f"index_ci_{side}"] = pos
+    table = pd.DataFrame(
+        {
+            "last_old": dates[breaks],
+            "first_new": dates[breaks + 1],
+            "level": np.full(len(breaks), level),
+            "jump": jump,
+            "jump_pct": 100.0 * np.expm1(jump) if prep.scale == "log" else np.full(len(jump), np.nan),
+            "index": breaks,
+            **bounds,
+        },
+        index=pd.RangeIndex(1, len(breaks) + 1, name="break"),
+        columns=list(_BREAK_COLUMNS),
+    )
+    if prep.scale != "log":
+        table = table.drop(columns="jump_pct")
+    return table, notes
+
+
+def segments_frame(prep: Prepared, fit: Any) -> pd.DataFrame:
+    """One row per regime: dates, size, coefficients, standard errors, residual sd."""
+    dates = prep.dates
+    start, end = np.asarray(fit.start, dtype=np.int64), np.asarray(fit.end, dtype=np.int64)
+    coef, se = np.asarray(fit.coef, dtype=np.float64), np.asarray(fit.se, dtype=np.float64)
+    se_hac = np.asarray(fit.se_hac, dtype=np.float64)
+    cols: dict[str, Any] = {"start": dates[start], "end": dates[end], "n": np.asarray(fit.n, dtype=np.int64)}
+    if prep.model == "mean":
+        cols.update(
+            level=coef[:, 0],
+            se=se[:, 0],
+            se_hac=se_hac[:, 0],
+            sd=np.asarray(fit.sigma, dtype=np.float64),
+            rss=np.asarray(fit.rss, dtype=np.float64),
+        )
+        if prep.scale == "log":
+            cols["level_kpw"] = np.exp(coef[:, 0])
+    else:
+        first = coef[:, 0] + coef[:, 1] * prep.days[start]
+        last = coef[:, 0] + coef[:, 1] * prep.days[end]
+        cols.update(
+            intercept=coef[:, 0],
+            slope=coef[:, 1],
+            slope_per_year=coef[:, 1] * DAYS_PER_YEAR,
+            se_intercept=se[:, 0],
+            se_slope=se[:, 1],
+            se_hac_intercept=se_hac[:, 0],
+            se_hac_slope=se_hac[:, 1],
+            sd=np.asarray(fit.sigma, dtype=np.float64),
+            rss=np.asarray(fit.rss, dtype=np.float64),
+            fitted_start=first,
+            fitted_end=last,
+        )
+        if prep.scale == "log":
+            cols.update(fitted_start_kpw=np.exp(first), fitted_end_kpw=np.exp(last))
+    return pd.DataFrame(cols, index=pd.RangeIndex(1, len(start) + 1, name="segment"))
+
+
+def criteria_frame(rss: np.ndarray, ic: dict[str, np.ndarray], chosen: int) -> pd.DataFrame:
+    """RSS, log-likelihood, BIC and LWZ for each number of breaks, and the choice."""
+    m = np.arange(len(rss))
+    return pd.DataFrame(
+        {
+            "m": m,
+            "rss": np.asarray(rss, dtype=np.float64),
+            "loglik": np.asarray(ic["loglik"], dtype=np.float64),
+            "bic": np.asarray(ic["bic"], dtype=np.float64),
+            "lwz": np.asarray(ic["lwz"], dtype=np.float64),
+            "chosen": m == chosen,
+        }
+    )
+
+
+def make_test_result(
+    ftest: Any,
+    prep: Prepared,
+    name: str,
+    null: str,
+    params: dict[str, Any],
+    notes: tuple[str, ...] = (),
+    detail: dict[str, Any] | None = None,
+) -> TestResult:
+    """Convert a core ``FTest`` (index ``at`` = last old observation) to a dated result."""
+    at = ftest.at
+    dates = prep.dates
+    found = at is not None and 0 <= int(at) < prep.n - 1
+    extra = {
+        str(k): (float(v) if isinstance(v, float | np.floating) else v) for k, v in dict(ftest.detail).items()
+    }
+    if "b" in extra and "f" in extra:  # the F path: dated by the first new observation
+        cand = np.asarray(extra.pop("b"), dtype=np.int64)
+        extra["f_path"] = pd.Series(
+            np.asarray(extra.pop("f"), dtype=np.float64), index=dates[cand + 1], name="F"
+        ).rename_axis("first_new")
+    return TestResult(
+        name=name,
+        statistic=float(ftest.statistic),
+        pvalue=float(ftest.pvalue),
+        df=tuple(float(d) for d in ftest.df),
+        critical_values={round(float(k), 6): float(v) for k, v in dict(ftest.critical).items()},
+        date=dates[int(at) + 1] if found else None,
+        last_old=dates[int(at)] if found else None,
+        null=null,
+        params=dict(params),
+        detail={**extra, **(detail or {})},
+        notes=notes,
+    )
+
+
+def no_break_result(prep: Prepared, params: dict[str, Any], m_max: int, n_breaks: Any) -> Breaks:
+    """Build the documented result for an exactly fitting series: no break, no tests."""
+    from nkfx.detect._bai_perron import SegmentFit
+
+    X = np.ones((prep.n, 1)) if prep.X is None else prep.X
+    coef = np.linalg.lstsq(X, prep.y, rcond=None)[0][None, :]
+    zeros = np.zeros_like(coef)
+    fit = SegmentFit(
+        start=np.array([0]),
+        end=np.array([prep.n - 1]),
+        n=np.array([prep.n]),
+        coef=coef,
+        se=zeros,
+        se_hac=zeros,
+        sigma=np.zeros(1),
+        rss=np.zeros(1),
+    )
+    kind = "constant" if prep.model == "mean" else "exactly linear"
+    notes = [
+        f"The series is {kind} on the {prep.scale} scale: the residual sum of squares is 0 "
+        "for every number of breaks, so no break can be detected and no test is defined."
+    ]
+    if not isinstance(n_breaks, str) and n_breaks > 0:
+        notes.append(f"n_breaks={n_breaks} was not applied: every placement fits exactly.")
+    nan = np.full(m_max + 1, np.nan)
+    table, _ = breaks_frame(prep, np.zeros(0, dtype=np.int64), np.zeros((0, 2)), fit, 0.0)
+    return Breaks(
+        series=prep.series,
+        breaks=table,
+        segments=segments_frame(prep, fit),
+        criteria=criteria_frame(np.zeros(m_max + 1), {"loglik": nan, "bic": nan, "lwz": nan}, 0),
+        tests={},
+        method=str(params["method"]),
+        model=prep.model,
+        scale=prep.scale,
+        params=params,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,372 @@
+"""Structural breaks with dates: :func:`detect`, :func:`chow_test`, :func:`sup_f_test`.
+
+Date convention
+---------------
+A break lies between two consecutive observations. nkfx reports both sides:
+``last_old`` (the date of the last observation of the old regime) and ``first_new``
+(the date of the first observation of the new regime). Positions, where shown, are
+0-based and point at ``last_old``; R strucchange's 1-based ``breakpoints`` value ``i``
+is the same observation, so ``index == i - 1`` and ``last_old == dates[i - 1]``.
+Break-date intervals use the ``last_old`` convention too (as strucchange's
+``confint()``). :func:`chow_test` takes ``at`` as the first date of the new regime.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nkfx._validate import check_option
+from nkfx.detect._bp_method import bai_perron_method, run_params
+from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, fmt_date, prepare, resolve_h
+from nkfx.detect._tables import exact_fit, make_test_result
+from nkfx.detect.results import Breaks, TestResult
+from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
+
+__all__ = ["chow_test", "detect", "sup_f_test"]
+
+_MODELS = ("mean", "trend")
+_SCALES = ("log", "level")
+_RULES = ("bic", "lwz", "sequential")
+
+_CONSTANT_TEST_NOTE = (
+    "The series is constant (exactly linear for model='trend') on the analysis scale: the "
+    "residual sum of squares is 0, so the F statistic is undefined and reported as NaN."
+)
+
+
+def detect(
+    data: pd.Series | pd.DataFrame,
+    method: str = "bai-perron",
+    *,
+    city: str | None = None,
+    currency: str | None = None,
+    source: str | None = None,
+    model: str = "mean",
+    scale: str = "log",
+    trim: float | int | str | pd.Timedelta = 0.15,
+    max_breaks: int | None = DEFAULT_MAX_BREAKS,
+    n_breaks: str | int = "bic",
+    level: float = 0.95,
+    alpha: float = 0.05,
+    hac: bool = False,
+    het_reg: bool = True,
+    het_err: bool = True,
+    **options: Any,
+) -> Breaks:
+    """Find structural breaks in a rate series and date them with intervals.
+
+    Exact least-squares segmentation (Bai & Perron 2003) of a mean-shift model
+    (``y = mu_j``) or a trend model (``y = a_j + b_j * days``, days elapsed since the
+    first date, so irregular dates are fine), with the number of breaks chosen by an
+    information criterion or by sequential tests, Bai (1997) break-date intervals,
+    and the sup-F and UDmax tests.
+
+    Parameters
+    ----------
+    data : pandas.Series or pandas.DataFrame
+        A Series of rates (KPW per unit) with a sorted, duplicate-free DatetimeIndex,
+        or a rate frame with ``city``/``currency``/``source`` choosing one series.
+    method : {"bai-perron"}
+        Detection method.
+    city, currency, source : str, optional
+        Select one series from a rate frame (see :func:`nkfx.select`).
+    model : {"mean", "trend"}
+        Regime model: a level per regime, or a level and a slope per day.
+    scale : {"log", "level"}
+        Analyse natural-log rates (default) or the rates themselves.
+    trim : float, int, str or pandas.Timedelta, default 0.15
+        Minimal segment length ``h``. A fraction in (0, 0.5) gives
+        ``h = floor(n * trim)`` as in strucchange; an int is ``h`` itself; a duration
+        ``d`` (``"180D"``) gives ``h = ceil(n * d / span)``, the same share of the
+        observations as ``d`` is of the time spanned by the data. ``h`` and the rule are
+        recorded in ``Breaks.params``.
+    max_breaks : int or None, default 5
+        Largest number of breaks considered; ``None`` means as many as the data allow
+        (``n // h - 1``). The default 5 is lowered to that limit when fewer fit; an
+        explicit value above the limit raises an error naming it. The number used is
+        ``params["max_breaks_used"]``.
+    n_breaks : {"bic", "lwz", "sequential"} or int, default "bic"
+        How many breaks to keep: minimal BIC or LWZ; ``"sequential"`` starts from a
+        UDmax rejection at ``alpha`` and adds breaks while sup-F(l+1|l) rejects; an
+        int forces that number.
+    level : float, default 0.95
+        Confidence level of the break-date intervals.
+    alpha : float, default 0.05
+        Significance level of the sequential tests.
+    hac : bool, default False
+        Autocorrelation-robust (HAC) intervals and sup-F statistic.
+    het_reg, het_err : bool, default True
+        Allow regressor moments / error variances to differ across regimes in the
+        intervals (strucchange's ``het.reg``/``het.err``).
+    **options
+        Options specific to other methods (passed on to the method; ``"bai-perron"``
+        takes none and rejects unknown names).
+
+    Returns
+    -------
+    Breaks
+        Break dates (``last_old``/``first_new``) with intervals, segments, criteria,
+        tests and every parameter used.
+
+    Raises
+    ------
+    NkfxTypeError
+        If ``data`` is not a Series or DataFrame, or its index holds no dates.
+    NkfxValueError
+        For missing/infinite values, unsorted or duplicate dates, non-positive rates
+        with ``scale="log"``, too large ``max_breaks`` or unknown options.
+    InsufficientDataError
+        If the series is too short for the trimming.
+
+    Notes
+    -----
+    **Dates.** Each break is reported as ``last_old`` (last observation of the old
+    regime) and ``first_new`` (first observation of the new one). The 0-based
+    ``index`` column points at ``last_old``; R strucchange's 1-based
+    ``breakpoints(...)$breakpoints`` value ``i`` is the same observation
+    (``index == i - 1``), and ``confint()`` bounds map the same way (``ci_lower``,
+    ``ci_upper``; bounds beyond the sample are clipped to it and a note says so, bounds
+    strucchange returns as NA are ``NaT`` with a :class:`~nkfx.DataQualityWarning`).
+
+    **Degenerate data.** A series that is constant (or, for ``model="trend"``, exactly
+    linear) has zero residual sum of squares for every number of breaks; the result
+    then has no break, no tests, NaN criteria and a note saying so.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, nkfx
+    >>> dates = pd.date_range("2021-01-04", periods=60, freq="W-MON")
+    >>> wiggle = np.exp(0.01 * np.sin(np.arange(60)))
+    >>> rate = pd.Series(np.r_[np.full(30, 5000.0), np.full(30, 7000.0)] * wiggle, index=dates)
+    >>> res = nkfx.detect(rate)
+    >>> res.n_breaks
+    1
+    >>> res.breaks[["last_old", "first_new"]]
+             last_old  first_new
+    break
+    1      2021-07-26 2021-08-02
+    >>> round(res.breaks["jump_pct"].iloc[0])
+    40
+    """
+    method = check_option("method", method, tuple(_METHODS))
+    _check_common(model=model, scale=scale, hac=hac)
+    _check_n_breaks(n_breaks)
+    for name, value in (("level", level), ("alpha", alpha)):
+        _check_probability(name, value)
+    for name, flag in (("het_reg", het_reg), ("het_err", het_err)):
+        if not isinstance(flag, bool | np.bool_):
+            raise NkfxTypeError(f"{name} must be True or False; got {flag!r}")
+    prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
+    return _METHODS[method](
+        prep,
+        trim=trim,
+        max_breaks=max_breaks,
+        n_breaks=n_breaks,
+        level=float(level),
+        alpha=float(alpha),
+        hac=bool(hac),
+        het_reg=bool(het_reg),
+        het_err=bool(het_err),
+        **options,
+    )
+
+
+def _check_common(*, model: str, scale: str, hac: Any) -> None:
+    check_option("model", model, _MODELS)
+    check_option("scale", scale, _SCALES)
+    if not isinstance(hac, bool | np.bool_):
+        raise NkfxTypeError(f"hac must be True or False; got {hac!r}")
+
+
+def _check_n_breaks(n_breaks: Any) -> None:
+    if isinstance(n_breaks, str):
+        check_option("n_breaks", n_breaks, _RULES)
+    elif isinstance(n_breaks, bool) or not isinstance(n_breaks, numbers.Integral):
+        raise NkfxTypeError(
+            f"n_breaks must be one of 'bic', 'lwz', 'sequential' or an int; got {type(n_breaks).__name__}"
+        )
+    elif n_breaks < 0:
+        raise NkfxValueError(f"n_breaks must be >= 0; got {n_breaks!r}")
+
+
+def _check_probability(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise NkfxTypeError(f"{name} must be a number in (0, 1); got {type(value).__name__}")
+    if not 0.0 < float(value) < 1.0:
+        raise NkfxValueError(f"{name} must be in (0, 1); got {value!r}")
+
+
+def chow_test(
+    data: pd.Series | pd.DataFrame,
+    at: Any,
+    *,
+    city: str | None = None,
+    currency: str | None = None,
+    source: str | None = None,
+    scale: str = "log",
+    model: str = "mean",
+    hac: bool = False,
+) -> TestResult:
+    """Chow test for a break at a known date.
+
+    Parameters
+    ----------
+    data : pandas.Series or pandas.DataFrame
+        Rates with a DatetimeIndex, or a rate frame with ``city``/``currency``/``source``.
+    at : date-like
+        **First date of the new regime**; the last observation of the old regime is
+        the one before it. If ``at`` is not an observation date, the first observation
+        on or after it is used and the result's ``notes`` say so.
+    city, currency, source : str, optional
+        Select one series from a rate frame.
+    scale : {"log", "level"}
+        Analyse log rates (default) or levels.
+    model : {"mean", "trend"}
+        Coefficients compared before and after ``at``.
+    hac : bool, default False
+        Use a HAC covariance (Wald form) instead of the classical F statistic.
+
+    Returns
+    -------
+    TestResult
+        ``date`` is the first date of the new regime tested, ``last_old`` the one before.
+
+    Raises
+    ------
+    NkfxValueError
+        If ``at`` is outside the series or leaves too few observations on one side.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, nkfx
+    >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
+    >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
+    ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
+    >>> res = nkfx.chow_test(rate, at="2021-05-20")
+    >>> res.date.date(), res.last_old.date(), res.pvalue < 1e-6
+    (datetime.date(2021, 5, 24), datetime.date(2021, 5, 17), True)
+    >>> res.notes[0][:45]
+    'at=2021-05-20 is not an observation date; tes'
+    """
+    from nkfx._validate import to_timestamp
+    from nkfx.detect import _ftests as ft
+
+    _check_common(model=model, scale=scale, hac=hac)
+    prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
+    wanted = to_timestamp("at", at)
+    dates, n, k = prep.dates, prep.n, prep.k
+    if dates.tz is not None and wanted.tz is None:
+        wanted = wanted.tz_localize(dates.tz)  # a naive date means the series' own zone
+    if wanted <= dates[0] or wanted > dates[-1]:
+        raise NkfxValueError(
+            f"at={fmt_date(wanted)} is outside the series: the first date of the new regime "
+            f"must be after {fmt_date(dates[0])} and on or before {fmt_date(dates[-1])}"
+        )
+    j = int(dates.searchsorted(wanted, side="left"))
+    if j < k + 1 or n - j < k + 1:
+        raise InsufficientDataError(
+            f"at={fmt_date(wanted)} leaves {j} observation(s) before it and {n - j} from it "
+            f"on; the Chow test with model={model!r} needs at least {k + 1} on each side"
+        )
+    notes: tuple[str, ...] = ()
+    if dates[j] != wanted:
+        notes = (
+            f"at={fmt_date(wanted)} is not an observation date; tested the first "
+            f"observation on or after it, {fmt_date(dates[j])} (last old: "
+            f"{fmt_date(dates[j - 1])})",
+        )
+    params = {"scale": scale, "model": model, "hac": hac, "at_requested": wanted, "n_obs": n, **prep.meta}
+    null = f"no break at {fmt_date(dates[j])}: same {_coef_words(model)} before and after"
+    if exact_fit(prep):
+        nan = float("nan")
+        return TestResult(
+            "Chow",
+            nan,
+            nan,
+            (float(k), float(n - 2 * k)),
+            {},
+            dates[j],
+            dates[j - 1],
+            null,
+            params,
+            {},
+            (*notes, _CONSTANT_TEST_NOTE),
+        )
+    result = ft.chow(prep.y, prep.X, b=j - 1, hac=hac)
+    return make_test_result(result, prep, "Chow", null, params, notes)
+
+
+def _coef_words(model: str) -> str:
+    return "mean" if model == "mean" else "intercept and slope"
+
+
+def sup_f_test(
+    data: pd.Series | pd.DataFrame,
+    *,
+    city: str | None = None,
+    currency: str | None = None,
+    source: str | None = None,
+    trim: float | int | str | pd.Timedelta = 0.15,
+    scale: str = "log",
+    model: str = "mean",
+    hac: bool = False,
+) -> TestResult:
+    """Andrews' sup-F test for one break at an unknown date.
+
+    The p-value comes from the sup-over-dates null distribution for the trimming
+    used, not from an F or chi-square distribution at the chosen date.
+
+    Parameters
+    ----------
+    data : pandas.Series or pandas.DataFrame
+        Rates with a DatetimeIndex, or a rate frame with ``city``/``currency``/``source``.
+    city, currency, source : str, optional
+        Select one series from a rate frame.
+    trim : float, int, str or pandas.Timedelta, default 0.15
+        Minimal segment length, as in :func:`detect`.
+    scale : {"log", "level"}
+        Analyse log rates (default) or levels.
+    model : {"mean", "trend"}
+        Regime model.
+    hac : bool, default False
+        HAC-robust F statistics.
+
+    Returns
+    -------
+    TestResult
+        ``date``: first date of the new regime at the maximum; ``detail`` holds
+        ``aveF``, ``expF`` and ``f_path`` (a Series indexed by ``first_new`` dates).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, nkfx
+    >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
+    >>> rate = pd.Series(np.r_[np.full(25, 5000.0), np.full(15, 6000.0)]
+    ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
+    >>> res = nkfx.sup_f_test(rate)
+    >>> res.date.date(), res.pvalue < 0.01
+    (datetime.date(2021, 6, 28), True)
+    """
+    from nkfx.detect import _ftests as ft
+
+    _check_common(model=model, scale=scale, hac=hac)
+    prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
+    h, rule = resolve_h(trim, prep.dates, prep.k)
+    params = run_params(prep, method="supF", trim=trim, h=h, rule=rule, hac=hac)
+    null = "no break (alternative: one break at an unknown date)"
+    if exact_fit(prep):
+        nan = float("nan")
+        return TestResult(
+            "supF", nan, nan, (float(prep.k),), {}, None, None, null, params, {}, (_CONSTANT_TEST_NOTE,)
+        )
+    result = ft.sup_f(prep.y, prep.X, h=h, hac=hac)
+    return make_test_result(result, prep, "supF", null, params)
+
+
+#: Detection methods by name; issue 5 adds "pelt".
+_METHODS: dict[str, Callable[..., Breaks]] = {"bai-perron": bai_perron_method}
