@@ -16,7 +16,7 @@ column              dtype            meaning
 ``date_precision``  string           ``day``, ``approx-week``, ``month``, ...
 ``rate_type``       string           ``market`` (default), ``bank``, ``official``, ...
 ``won_adjustment``  string           ``none``, ``divided_by_100`` (old won converted) or
-                                     ``kept_old_won`` (see ``read_rates(old_won=...)``)
+                                     ``kept_as_reported`` (see ``read_rates(old_won=...)``)
 ``duplicate``       bool             another row has the same date, city, currency and source
 ``row``             int64            0-based position of the row in the input table
 ==================  ===============  ===================================================

@@ -1,0 +1,399 @@
+"""``read_rates()``: files and DataFrames in, a rate frame and a quarantine table out.
+
+Every input row (every city cell of a wide table) ends up either in ``Ingest.rates``
+or in ``Ingest.quarantine`` with a reason: ``len(rates) + len(quarantine) == rows_read``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from nkfx import _parse
+from nkfx._ingest_table import (
+    Cells,
+    check_fields,
+    city_columns_of,
+    load,
+    resolve_columns,
+    stack,
+)
+from nkfx._parse import Problems, Text, rate_values, text_field
+from nkfx._typing import Errors, Layout, OldWon, PathLike
+from nkfx._validate import check_option, check_type
+from nkfx.errors import NkfxValueError, SchemaError
+from nkfx.names import canonical_city, canonical_currency
+from nkfx.schema import REDENOMINATION_DATE, validate_rates
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["Ingest", "read_rates"]
+
+_KEPT = ("region", "publisher", "url", "note")  # optional columns passed through by name
+_OLD_WON_LABEL = {"divide": "divided_by_100", "keep": "kept_as_reported"}
+_OLD_WON_REASON = "dated before the 2009-11-30 redenomination (old won)"
+
+
+@dataclass(frozen=True, eq=False)
+class Ingest:
+    """What :func:`read_rates` read: accepted rows, rejected rows and the choices made.
+
+    Attributes
+    ----------
+    rates : pandas.DataFrame
+        The rate frame (see :mod:`nkfx.schema`), in input order.
+    quarantine : pandas.DataFrame
+        One row per rejected input row (cell, for wide tables): ``row``, ``column``,
+        ``value`` (raw text), ``reason``, plus ``city`` and ``currency`` where known.
+    rows_read : int
+        Rows (cells) read; always ``len(rates) + len(quarantine)``.
+    options : dict
+        What was decided: layout, column mapping, constants, ``old_won``, path.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nkfx import read_rates
+    >>> table = pd.DataFrame({"date": ["2022-10-05", "2022-10-05", "2022-10-19"],
+    ...                       "city": ["혜산", "Hyesan", "Sinuiju"], "rate": ["820", "830", "0"]})
+    >>> result = read_rates(table, currency="yuan", source_name="Daily NK")
+    >>> result.summary()[["city", "currency", "n", "duplicates", "quarantined"]]
+          city currency  n  duplicates  quarantined
+    0   Hyesan      CNY  2           2            0
+    1  Sinuiju      CNY  0           0            1
+    >>> result.to_dict()["reasons"]
+    {'rate is zero': 1}
+    """
+
+    rates: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_read: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the accepted rate frame (:attr:`rates`)."""
+        return self.rates
+
+    def reasons(self) -> pd.Series:
+        """Return the number of quarantined rows per reason, most frequent first."""
+        return self.quarantine["reason"].value_counts().rename("rows")
+
+    def summary(self) -> pd.DataFrame:
+        """Return coverage per city and currency, with quarantined rows counted where known.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``city``, ``currency``, ``n``, ``first``, ``last``, ``sources``,
+            ``duplicates``, ``quarantined``. Rows without a city show ``"(none)"``;
+            quarantined rows whose currency could not be read show ``"(unknown)"``.
+        """
+        rates = self.rates.assign(city=self.rates["city"].fillna("(none)"))
+        table = rates.groupby(["city", "currency"], sort=True).agg(
+            n=("rate", "size"), first=("date", "min"), last=("date", "max"),
+            sources=("source", lambda s: ", ".join(sorted({str(x) for x in s}))),
+            duplicates=("duplicate", "sum"),
+        )
+        quarantine = self.quarantine.assign(
+            city=self.quarantine["city"].fillna("(none)"),
+            currency=self.quarantine["currency"].fillna("(unknown)"),
+        )
+        counts = quarantine.groupby(["city", "currency"]).size().rename("quarantined")
+        table = table.join(counts, how="outer")
+        table[["n", "duplicates", "quarantined"]] = (
+            table[["n", "duplicates", "quarantined"]].fillna(0).astype("int64")
+        )
+        table["sources"] = table["sources"].fillna("")
+        return table.reset_index()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return counts, reasons and options as JSON-safe values."""
+        return {
+            "rows_read": self.rows_read,
+            "accepted": len(self.rates),
+            "quarantined": len(self.quarantine),
+            "reasons": {str(k): int(v) for k, v in self.reasons().items()},
+            "options": {k: v if isinstance(v, int | float | bool | type(None)) else str(v)
+                        for k, v in self.options.items()},
+        }
+
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Plot accepted rates over time, one line per city and currency (log scale)."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(9, 4))
+        rates = self.rates.assign(city=self.rates["city"].fillna("(none)"))
+        for (city, currency), group in rates.groupby(["city", "currency"], sort=True):
+            ax.plot(group["date"], group["rate"], marker=".", label=f"{city} {currency}", **kwargs)
+        ax.set_yscale("log")
+        ax.set_ylabel("KPW per unit")
+        if len(rates):
+            ax.legend(fontsize="small")
+        return ax
+
+    def __repr__(self) -> str:
+        top = ", ".join(f"{k}: {v}" for k, v in self.reasons().head(3).items())
+        lines = [f"Ingest: {self.rows_read} rows read, {len(self.rates)} accepted, "
+                 f"{len(self.quarantine)} quarantined" + (f" ({top})" if top else "")]
+        if len(self.rates):
+            dates = self.rates["date"]
+            lines.append(f"  {self.rates['city'].nunique()} cities, currencies "
+                         f"{sorted(self.rates['currency'].unique())}, "
+                         f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}")
+        lines.append(f"  layout={self.options.get('layout')!r}, "
+                     f"old_won={self.options.get('old_won')!r}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "<br>".join(html.escape(line) for line in repr(self).splitlines())
+        return f"<p>{head}</p>{self.summary().to_html(index=False)}"
+
+
+
+
+
+def read_rates(
+    source: PathLike | pd.DataFrame,
+    *,
+    layout: Layout = "auto",
+    columns: Mapping[str, Hashable] | None = None,
+    city: str | None = None,
+    currency: str | None = None,
+    source_name: str | None = None,
+    date_precision: str | None = None,
+    rate_type: str | None = None,
+    old_won: OldWon | None = None,
+    errors: Errors = "quarantine",
+    sheet: str | int = 0,
+    sep: str = ",",
+) -> Ingest:
+    """Read exchange-rate observations from a file or DataFrame, accounting for every row.
+
+    Parameters
+    ----------
+    source : str, path or pandas.DataFrame
+        A ``.csv``/``.txt`` file (UTF-8 with or without BOM, else cp949 as written by
+        Korean Excel), ``.xlsx``/``.xls`` (needs ``nkfx[excel]``), ``.parquet`` (needs
+        ``nkfx[parquet]``) or a DataFrame, which is never modified.
+    layout : {"auto", "long", "wide"}, default "auto"
+        ``"long"``: one observation per row. ``"wide"``: a date column and one column
+        per city (headers such as ``평양``, ``신의주``, ``Hyesan``); each (row, city
+        column) cell is one observation, so ``rows_read`` counts cells and a quarantined
+        cell names its city column. ``"auto"`` picks wide when headers are known cities
+        and there is no rate or city column.
+    columns : mapping, optional
+        Canonical field -> your column name, e.g. ``{"date": "Datum", "rate": "Kurs"}``.
+        Fields: date, city, currency, rate, rate_low, rate_high, source, publisher,
+        date_precision, rate_type, region, url, note. Unmapped fields are recognised
+        from English or Korean headers (``time``, ``날짜``, ``entity``, ``지역``,
+        ``value``, ``kpw_per_unit``, ``환율``, ``kpw_low``, ``출처``, ...), case-insensitively.
+    city, currency, source_name, date_precision, rate_type : str, optional
+        A constant for every row when the input has no such column (``source_name`` fills
+        ``source``, since ``source`` is the input). Giving one *and* having the column is
+        an error. Without them: city missing (national/regional rows), ``source`` from the
+        ``publisher`` column via :func:`~nkfx.names.canonical_source` or ``"unknown"``,
+        ``date_precision="day"``, ``rate_type="market"``; currency is required.
+    old_won : {"divide", "keep", "reject"}, optional
+        Rows dated before the 2009-11-30 redenomination: ``"divide"`` divides rates by
+        100 (``won_adjustment="divided_by_100"``), ``"keep"`` keeps them as reported, e.g.
+        when the compiler already converted (``"kept_as_reported"``), ``"reject"``
+        quarantines them. Required when such rows exist. Later rows get ``"none"``.
+    errors : {"quarantine", "raise"}, default "quarantine"
+        ``"raise"``: raise one :class:`~nkfx.errors.SchemaError` listing the first problems.
+    sheet : str or int, default 0
+        Excel sheet.
+    sep : str, default ","
+        CSV field separator.
+
+    Returns
+    -------
+    Ingest
+        ``rates`` (rate frame in input order, ``row`` = 0-based input position, extra
+        columns kept), ``quarantine`` (``row``, ``column``, ``value``, ``reason``;
+        one row per rejected row, naming its first problem in the order date, rate,
+        rate_low/rate_high, currency, redenomination), ``rows_read``, ``options``.
+        Reasons: "date is missing", "date is not a date" (day-first/month-first dates
+        such as 05/10/2022 are not guessed), "rate is missing" / "is not a number" /
+        "is zero" / "is negative" / "is not finite" (likewise for rate_low, rate_high),
+        "rate_low is above rate_high", "currency is missing", "currency is not
+        recognised", "dated before the 2009-11-30 redenomination (old won)".
+
+    Raises
+    ------
+    NkfxValueError
+        Unknown option values, missing date/rate/currency columns, an option that
+        contradicts a column, pre-2009-11-30 rows without ``old_won``, unreadable files.
+    NkfxTypeError
+        If ``source`` is neither a path nor a DataFrame, or an option has the wrong type.
+    SchemaError
+        With ``errors="raise"`` when any row is rejected.
+    FileNotFoundError
+        If the file does not exist.
+    ImportError
+        If Excel or Parquet support is not installed.
+
+    Warns
+    -----
+    UnknownCityWarning
+        Once, listing city names not in the gazetteer (they are kept as written).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nkfx import read_rates
+    >>> table = pd.DataFrame({"날짜": ["22-10-05", "22-10-19", "22-11-02"],
+    ...                       "혜산": ["820", "800~900", "0"], "신의주": [812, 830, 845]})
+    >>> result = read_rates(table, currency="CNY", source_name="Daily NK")
+    >>> result.rates[["date", "city", "rate", "rate_low", "rate_high", "row"]]
+            date     city   rate  rate_low  rate_high  row
+    0 2022-10-05   Hyesan  820.0       NaN        NaN    0
+    1 2022-10-05  Sinuiju  812.0       NaN        NaN    0
+    2 2022-10-19   Hyesan  850.0     800.0      900.0    1
+    3 2022-10-19  Sinuiju  830.0       NaN        NaN    1
+    4 2022-11-02  Sinuiju  845.0       NaN        NaN    2
+    >>> result.quarantine[["row", "column", "value", "reason"]]
+       row column value        reason
+    0    2     혜산     0  rate is zero
+    """
+    check_option("layout", layout, ("auto", "long", "wide"))
+    check_option("old_won", old_won, ("divide", "keep", "reject", None))
+    check_option("errors", errors, ("quarantine", "raise"))
+    constants = _check_constants(city=city, currency=currency, source_name=source_name,
+                                 date_precision=date_precision, rate_type=rate_type)
+    frame, path = load(source, sheet=sheet, sep=sep)
+    mapping = resolve_columns(frame, columns)
+    city_columns = city_columns_of(frame, mapping, layout)
+    check_fields(frame, mapping, city_columns, constants)
+    cells = stack(frame, mapping, city_columns)
+    rates, quarantine, pre_reform = _build(cells, constants, old_won)
+    labels = list(frame.columns)
+    options: dict[str, Any] = {
+        "path": path, "layout": "wide" if city_columns else "long",
+        "columns": {f: labels[j] for f, j in mapping.items()},
+        "city_columns": [labels[j] for j in city_columns],
+        **constants,
+        "old_won": old_won, "pre_redenomination_rows": pre_reform, "errors": errors,
+    }
+    result = Ingest(rates, quarantine, len(cells.row), options)
+    if len(rates) + len(quarantine) != result.rows_read:  # the promise of this module
+        raise RuntimeError("nkfx bug: accepted + quarantined rows differ from rows read")
+    if errors == "raise" and len(quarantine):
+        problems = [f"row {r}, column {c!r}: {why} ({v!r})" for r, c, v, why in
+                    quarantine[["row", "column", "value", "reason"]].head(50).itertuples(False)]
+        raise SchemaError(f"{len(quarantine)} of {result.rows_read} rows could not be read "
+                          f"(errors='raise'; use errors='quarantine' to keep going)", problems)
+    return result
+
+
+def _check_constants(**given: str | None) -> dict[str, str]:
+    constants = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        check_type(name, value, str, "a string")
+        if name == "currency":
+            value = canonical_currency(value)
+        elif name == "city":
+            value = canonical_city(value)
+        constants[name] = value
+    return constants
+
+
+def _build(cells: Cells, constants: dict[str, str],
+           old_won: OldWon | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Parse every field, record the first problem of each position, split the two tables."""
+    n, fields = len(cells.row), cells.fields
+    problems = Problems(n)
+    dates, code = _parse.parse_dates(fields["date"])
+    problems.add_codes(code, "date")
+    rate, low, high = rate_values(fields, problems)
+    text = {name: text_field(fields, constants, name, n, problems)
+            for name in ("currency", "city", "source", "date_precision", "rate_type")}
+    adjust, pre_reform = _redenominate(dates, (rate, low, high), problems, old_won)
+    ok = problems.ok
+    keep: slice | np.ndarray = slice(None) if ok.all() else np.flatnonzero(ok)
+    data: dict[Hashable, Any] = {
+        "date": pd.Series(dates[keep]), "city": text["city"].series(keep),
+        "currency": text["currency"].series(keep), "rate": rate[keep],
+        "source": text["source"].series(keep), "rate_low": low[keep], "rate_high": high[keep],
+        "date_precision": text["date_precision"].series(keep),
+        "rate_type": text["rate_type"].series(keep),
+        "won_adjustment": adjust.series(keep),
+        "duplicate": _duplicated(dates[keep], *(text[k].codes(keep) for k in
+                                                ("city", "currency", "source"))),
+        "row": cells.row[keep],
+    }
+    kept: dict[Hashable, pd.Series] = {name: fields[name] for name in _KEPT if name in fields}
+    passed: dict[Hashable, pd.Series] = {**kept, **cells.extras}
+    for label, series in passed.items():
+        while label in data:  # an extra column named like an output column
+            label = f"{label}_input"
+        data[label] = series.iloc[keep].reset_index(drop=True)
+    rates = validate_rates(pd.DataFrame(data))
+    bad = np.flatnonzero(~ok)
+    quarantine = _quarantine(cells, problems, bad, text["city"].values(bad),
+                             text["currency"].values(bad))
+    return rates, quarantine, pre_reform
+
+
+def _duplicated(dates: np.ndarray, *codes: np.ndarray) -> np.ndarray:
+    """Flag every member of a group sharing date, city, currency and source."""
+    days = dates.astype("datetime64[D]").view("int64")
+    key = days - (days.min() if len(days) else 0)
+    span = float(key.max() + 1) if len(key) else 1.0
+    for part in codes:
+        size = int(part.max()) + 1 if len(part) else 1
+        span *= size
+        key = key * size + part
+    if span < 2.0**62:  # one int64 key hashes much faster than four columns
+        return np.asarray(pd.Series(key).duplicated(keep=False))
+    frame = pd.DataFrame({"d": days, **{str(i): c for i, c in enumerate(codes)}})
+    return np.asarray(frame.duplicated(keep=False))
+
+
+def _redenominate(dates: np.ndarray, values: tuple[np.ndarray, ...], problems: Problems,
+                  old_won: OldWon | None) -> tuple[Text, int]:
+    """Apply the ``old_won`` choice to rows dated before 2009-11-30; refuse to guess."""
+    pre = problems.ok & (dates < np.datetime64(REDENOMINATION_DATE))
+    count = int(pre.sum())
+    if count == 0 or old_won == "reject":
+        if count:
+            problems.add(pre, _OLD_WON_REASON, "date")
+        return Text(np.array(["none"], dtype=object), None, len(dates)), count
+    if old_won is None:
+        first = pd.Timestamp(dates[pre].min())
+        raise NkfxValueError(
+            f"{count} rows are dated before the 2009-11-30 redenomination (the first "
+            f"{first:%Y-%m-%d}); say how to treat them with old_won='divide' (old won: divide "
+            f"rates by 100), old_won='keep' (keep rates as reported, e.g. already converted) "
+            f"or old_won='reject' (quarantine them)")
+    if old_won == "divide":
+        for array in values:
+            array[pre] /= 100
+    labels = np.array(["none", _OLD_WON_LABEL[old_won]], dtype=object)
+    return Text(labels, pre.astype(np.intp), len(dates)), count
+
+
+def _quarantine(cells: Cells, problems: Problems, bad: np.ndarray, city: np.ndarray,
+                currency: np.ndarray) -> pd.DataFrame:
+    which = problems.which[bad]
+    reason = np.array([r for r, _ in problems.labels], dtype=object)[which]
+    field_of = np.array([f for _, f in problems.labels], dtype=object)[which]
+    value, column = np.empty(len(bad), dtype=object), np.empty(len(bad), dtype=object)
+    for name in pd.unique(field_of):
+        sel = field_of == name
+        value[sel] = [_parse.raw_text(v) for v in cells.fields[name].iloc[bad[sel]]]
+        label = cells.columns[name]
+        column[sel] = label[bad[sel]] if isinstance(label, np.ndarray) else str(label)
+    return pd.DataFrame({
+        "row": cells.row[bad], **{name: pd.Series(values, dtype=object) for name, values in (
+            ("column", column), ("value", value), ("reason", reason),
+            ("city", city), ("currency", currency))},
+    })
