@@ -12,7 +12,9 @@ import pytest
 matplotlib.use("Agg")  # tests draw off-screen; set before pyplot is imported anywhere
 
 #: ../shared/data beside the checkout (third-party series are read from there, never copied).
-SHARED_DATA = Path(os.environ.get("NKFX_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("NKFX_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 @pytest.fixture
