@@ -205,7 +205,7 @@ def test_method_registry_dispatches_by_name(two_breaks: pd.Series, monkeypatch: 
     monkeypatch.setitem(api._METHODS, "fake", fake)
     assert detect(two_breaks, "fake", penalty=3.0) == "fake result"
     assert seen["penalty"] == 3.0
-    assert seen["trim"] == 0.15
+    assert seen["trim"] is None  # each method applies its own default (Bai-Perron: 0.15)
 
 
 # --------------------------------------------------------------------------- rate frames

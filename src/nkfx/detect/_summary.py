@@ -101,11 +101,14 @@ def _setup_table(res: Breaks) -> Any:
         ["Min. segment h", f"{p.get('h')} obs ({p.get('trim_rule')})"],
         ["Max. breaks", str(p.get("max_breaks_used"))],
         ["Number of breaks", f"{res.n_breaks} (by {p.get('n_breaks')})"],
-        [
+    ]
+    if p.get("intervals") == "none":
+        rows.append(["Intervals", "none computed (see notes)"])
+    else:
+        rows.append([
             "Interval level",
             f"{p.get('level')}; hac={p.get('hac')}, het_reg={p.get('het_reg')}, het_err={p.get('het_err')}",
-        ],
-    ]
+        ])
     return _table(rows, None, f"Structural breaks: {res.method}")
 
 
@@ -126,6 +129,8 @@ def _breaks_table(res: Breaks) -> Any:
         rows.append(row + ([_num(b["jump_pct"], ".1f")] if log else []))
     if not rows:
         rows = [["none", *([""] * (len(headers) - 1))]]
+    if res.params.get("intervals") == "none":
+        return _table(rows, headers, "Breaks (no intervals)")
     level = res.params.get("level")
     return _table(rows, headers, f"Breaks ({_num(level, '.0%')} intervals)")
 

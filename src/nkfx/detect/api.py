@@ -22,6 +22,7 @@ import pandas as pd
 
 from nkfx._validate import check_option
 from nkfx.detect._bp_method import bai_perron_method, run_params
+from nkfx.detect._pelt_method import pelt_method
 from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, fmt_date, prepare, resolve_h
 from nkfx.detect._tables import exact_fit, make_test_result
 from nkfx.detect.results import Breaks, TestResult
@@ -48,7 +49,7 @@ def detect(
     source: str | None = None,
     model: str = "mean",
     scale: str = "log",
-    trim: float | int | str | pd.Timedelta = 0.15,
+    trim: float | int | str | pd.Timedelta | None = None,
     max_breaks: int | None = DEFAULT_MAX_BREAKS,
     n_breaks: str | int = "bic",
     level: float = 0.95,
@@ -71,16 +72,20 @@ def detect(
     data : pandas.Series or pandas.DataFrame
         A Series of rates (KPW per unit) with a sorted, duplicate-free DatetimeIndex,
         or a rate frame with ``city``/``currency``/``source`` choosing one series.
-    method : {"bai-perron"}
-        Detection method.
+    method : {"bai-perron", "pelt"}
+        Detection method: exact least squares with intervals and tests
+        (``"bai-perron"``), or exact penalised segmentation (``"pelt"``, PELT with
+        functional pruning; options ``cost="l2" | "normal"`` and ``penalty="bic" |
+        "mbic" | number``; no intervals, see :func:`nkfx.detect.penalty_path`).
     city, currency, source : str, optional
         Select one series from a rate frame (see :func:`nkfx.select`).
     model : {"mean", "trend"}
         Regime model: a level per regime, or a level and a slope per day.
     scale : {"log", "level"}
         Analyse natural-log rates (default) or the rates themselves.
-    trim : float, int, str or pandas.Timedelta, default 0.15
-        Minimal segment length ``h``. A fraction in (0, 0.5) gives
+    trim : float, int, str or pandas.Timedelta, optional
+        Minimal segment length ``h``; default 0.15 for ``"bai-perron"`` and 2
+        observations for ``"pelt"``. A fraction in (0, 0.5) gives
         ``h = floor(n * trim)`` as in strucchange; an int is ``h`` itself; a duration
         ``d`` (``"180D"``) gives ``h = ceil(n * d / span)``, the same share of the
         observations as ``d`` is of the time spanned by the data. ``h`` and the rule are
@@ -161,6 +166,8 @@ def detect(
     for name, flag in (("het_reg", het_reg), ("het_err", het_err)):
         if not isinstance(flag, bool | np.bool_):
             raise NkfxTypeError(f"{name} must be True or False; got {flag!r}")
+    if trim is None and method == "bai-perron":
+        trim = 0.15  # strucchange's default; PELT's own default (2 observations) applies otherwise
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
     return _METHODS[method](
         prep,
@@ -369,4 +376,4 @@ def sup_f_test(
 
 
 #: Detection methods by name; issue 5 adds "pelt".
-_METHODS: dict[str, Callable[..., Breaks]] = {"bai-perron": bai_perron_method}
+_METHODS: dict[str, Callable[..., Breaks]] = {"bai-perron": bai_perron_method, "pelt": pelt_method}
