@@ -331,37 +331,27 @@ class EventStudy:
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Forest plot: each event's change with its confidence interval.
+    def plot(self, ax: Axes | None = None, kind: str = "forest", **kwargs: Any) -> Axes:
+        """Plot the study: a forest of events (default) or the average path around them.
 
         Parameters
         ----------
-        ax : matplotlib Axes, optional
+        ax : matplotlib Axes (or a pair for ``kind="path"``), optional
             Axes to draw on; a new figure is created when omitted.
+        kind : {"forest", "path"}, default "forest"
+            ``"forest"``: each event's change with its confidence interval.
+            ``"path"``: days from the event on the x axis, the mean change with its
+            band, and the placebo distribution (see :func:`nkfx.plotting.plot_event_study`).
         **kwargs
-            Passed to ``Axes.errorbar``.
+            Passed to :func:`nkfx.plotting.plot_event_study`.
 
         Returns
         -------
         matplotlib.axes.Axes
         """
-        if ax is None:
-            import matplotlib.pyplot as plt
+        from nkfx.plotting import plot_event_study
 
-            _, ax = plt.subplots(figsize=(7, 0.4 * len(self.results) + 1.5))
-        res = self.results.reset_index(drop=True)
-        pos = np.arange(len(res))[::-1]
-        style: dict[str, Any] = {"fmt": "o", "color": "C0", "capsize": 3}
-        style.update(kwargs)
-        err = np.vstack(((res["change"] - res["change_lower"]).to_numpy(),
-                         (res["change_upper"] - res["change"]).to_numpy()))
-        ax.errorbar(res["change"].to_numpy(), pos, xerr=np.nan_to_num(err), **style)
-        ax.axvline(0.0, color="0.5", lw=0.8)
-        labels = [" ".join(str(v) for v in (r.event_id, r.city, r.currency) if isinstance(v, str))
-                  for r in res.itertuples(index=False)]
-        ax.set_yticks(pos, labels)
-        ax.set_xlabel("change (log points)" if self.params["scale"] == "log" else "change")
-        return ax
+        return plot_event_study(self, ax=ax, kind=kind, **kwargs)
 
     def _repr_html_(self) -> str:
         html: str = self.results.to_html(index=False, float_format=lambda v: f"{v:.4g}")

@@ -1,35 +1,40 @@
-"""Matplotlib figures of rates and events.
+"""Matplotlib figures of rates, breaks, event studies and change probabilities.
 
 Every function has the signature ``plot_x(obj, *, ax=None, **kwargs) -> Axes``:
 it draws on ``ax`` (or on a new figure when ``ax`` is None), returns the Axes and
 never calls ``plt.show()``. matplotlib is imported only when a figure is drawn.
+The results' ``plot()`` methods (``Breaks``, ``EventStudy``, ``ChangeProbability``)
+call these functions, so a figure looks the same whichever way it is asked for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from nkfx._plot_cities import plot_cities
+from nkfx._plot_rates import STATUS_COLOURS, draw_events, draw_series, rate_data
+from nkfx._plot_style import add_credit, as_axes_list, format_rate_axis, new_axes
 from nkfx._validate import check_option, to_timedelta
-from nkfx.errors import NkfxValueError
-from nkfx.schema import select, validate_rates
+from nkfx.errors import NkfxTypeError, NkfxValueError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["STATUS_COLOURS", "plot_rates"]
+    from nkfx._event_study import EventStudy
+    from nkfx.detect.results import Breaks
+    from nkfx.probability import ChangeProbability
 
-#: Colours of event spans by status: solid facts dark, rumours light.
-STATUS_COLOURS = {"confirmed": "#4d4d4d", "reported": "#e08214", "rumour": "#8073ac"}
-
-
-def _get_axes(ax: Axes | None) -> Axes:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
-    return ax
+__all__ = [
+    "STATUS_COLOURS",
+    "plot_breaks",
+    "plot_cities",
+    "plot_event_study",
+    "plot_probability",
+    "plot_rates",
+]
 
 
 def plot_rates(
@@ -48,10 +53,20 @@ def plot_rates(
 ) -> Axes:
     """Plot market rates over time, one line per city (or per source).
 
+    Each line runs through the median of the reports of each date. Dates with
+    several reports (several sources, or a repeated report) show every report as a
+    small ``x``, so disagreeing sources stay visible; a frame from
+    :func:`nkfx.combine` shows the range across sources (``rate_low`` to
+    ``rate_high``) as a bar where ``n_sources > 1``. A frame from
+    :func:`nkfx.resample` (``status`` column) draws observed and aggregated bins
+    with solid markers, ``filled`` bins with hollow markers, and leaves ``missing``
+    bins as gaps.
+
     Parameters
     ----------
     rates : pandas.DataFrame
-        A rate frame (:func:`nkfx.read_rates`, :func:`nkfx.datasets.load_observations`).
+        A rate frame (:func:`nkfx.read_rates`, :func:`nkfx.datasets.load_observations`,
+        :func:`nkfx.combine`, or the long output of :func:`nkfx.resample`).
     ax : matplotlib Axes, optional
         Where to draw; a new figure is made when omitted.
     currency : str, optional
@@ -60,7 +75,8 @@ def plot_rates(
     city : str, optional
         Restrict to one city.
     by : {"city", "source"}, default "city"
-        What each line represents. Rows without a city are drawn as "(no city)".
+        What each line represents. Rows without a city are drawn as points labelled
+        "(no city)". ``"source"`` needs a single city (pass ``city=``).
     log : bool, default False
         Logarithmic rate axis (changes read as percentages).
     events : pandas.DataFrame, optional
@@ -86,8 +102,8 @@ def plot_rates(
     Raises
     ------
     NkfxValueError
-        If several currencies are present and ``currency`` is not given, or
-        ``by`` is not one of the allowed values.
+        If several currencies are present and ``currency`` is not given, ``by`` is
+        not one of the allowed values, or ``by="source"`` meets several cities.
 
     Examples
     --------
@@ -98,82 +114,237 @@ def plot_rates(
     >>> ax = plot_rates(load_observations(), currency="CNY", log=True, events=load_events())
     >>> ax.get_ylabel()
     'KPW per CNY (log scale)'
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     check_option("by", by, ("city", "source"))
-    validate_rates(rates)
-    data = select(rates, city=city, currency=currency)
-    currencies = sorted(data["currency"].unique())
-    if len(currencies) != 1:
-        raise NkfxValueError(
-            f"rates holds currencies {currencies}; pass currency= one of them "
-            "(KPW per yuan and per dollar do not share an axis)"
-        )
+    data = rate_data(rates, city, currency)
+    if by == "source" and len(data["city"].drop_duplicates()) > 1:
+        found = sorted(str(c) for c in data["city"].dropna().unique())
+        raise NkfxValueError(f"by='source' draws one line per source of one city; pass city= one of {found}")
     gap = None if max_gap is None else to_timedelta("max_gap", max_gap)
     era = to_timedelta("long_event", long_event)
-    ax = _get_axes(ax)
+    ax = new_axes(ax)
     labels = data[by].astype(object).where(data[by].notna(), f"(no {by})")
     style: dict[str, Any] = {"marker": "o", "markersize": 3, "linewidth": 1.0} | kwargs
+    seen: set[str] = set()
     for label, part in data.groupby(labels, sort=True):
-        # rows without a city come from different regions: a line through them would invent a path
-        extra: dict[str, Any] = {"linestyle": "none"} if str(label).startswith("(no ") else {}
-        dates, values = _break_gaps(part["date"], part["rate"], gap)
-        ax.plot(dates, values, label=str(label), **(style | extra))
+        if str(label).startswith("(no "):
+            # rows without a city come from different regions: a line through them would invent a path
+            ax.plot(part["date"], part["rate"], label=str(label), **(style | {"linestyle": "none"}))
+            continue
+        draw_series(ax, part, str(label), gap, style, seen)
     if events is not None:
-        _draw_events(ax, events, data["date"].min(), data["date"].max(), era)
+        draw_events(ax, events, data["date"].min(), data["date"].max(), era)
     ax.set_yscale("log" if log else "linear")
-    _format_rate_axis(ax, currencies[0], log)
+    format_rate_axis(ax, str(data["currency"].iloc[0]), log)
     ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=2)
-    if credit:
-        ax.annotate(credit, (0, 0), xycoords="axes fraction", xytext=(0, -28),
-                    textcoords="offset points", fontsize="x-small", color="0.4", va="top")
+    add_credit(ax, credit)
     return ax
 
 
-def _format_rate_axis(ax: Axes, currency: str, log: bool) -> None:
-    from matplotlib.ticker import FuncFormatter
+def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = False,
+                credit: str | None = None, **kwargs: Any) -> Axes:
+    """Plot a series with its regimes, break dates and break-date confidence bands.
 
-    thousands = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
-    ax.yaxis.set_major_formatter(thousands)
-    ax.yaxis.set_minor_formatter(thousands if log else FuncFormatter(lambda v, _p: ""))
-    if log:  # minor log ticks would print every 100, 200, ... label: keep only majors
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _p: ""))
-    ax.set_ylabel(f"KPW per {currency}" + (" (log scale)" if log else ""))
-    ax.grid(True, which="major", alpha=0.3)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    Works for every :func:`nkfx.detect` result: Bai–Perron results have intervals
+    (shaded from ``ci_lower`` to ``ci_upper``); PELT results have none, so their
+    breaks are lines only. Break lines are drawn at ``last_old``, the convention of
+    the ``breaks`` table.
+
+    Parameters
+    ----------
+    breaks : Breaks
+        A result of :func:`nkfx.detect`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure is made when omitted.
+    kpw : bool, default False
+        For ``scale="log"`` results, draw ``exp`` of the data and fits: KPW on a log
+        axis with thousands separators instead of log rates. (``scale="level"``
+        results are in KPW already.)
+    credit : str, optional
+        Source credit written under the axes.
+    **kwargs
+        Passed to the line of the series.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, nkfx
+    >>> from nkfx.plotting import plot_breaks
+    >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
+    >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
+    ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
+    >>> ax = plot_breaks(nkfx.detect(rate), kpw=True)
+    >>> len(ax.lines), len(ax.patches), ax.get_yscale()  # data, 2 fits, 1 break; 1 band
+    (4, 1, 'log')
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    from nkfx._plot_results import draw_breaks
+    from nkfx.detect.results import Breaks
+
+    if not isinstance(breaks, Breaks):
+        raise NkfxTypeError(f"breaks must be a Breaks result of nkfx.detect; got {type(breaks).__name__}")
+    ax = new_axes(ax, (9, 4))
+    draw_breaks(breaks, ax, kpw, **kwargs)
+    add_credit(ax, credit)
+    return ax
 
 
-def _break_gaps(dates: pd.Series, values: pd.Series,
-                gap: pd.Timedelta | None) -> tuple[pd.Series, pd.Series]:
-    """Insert a NaN between observations further apart than ``gap`` (matplotlib breaks the line)."""
-    if gap is None or len(dates) < 2:
-        return dates, values
-    far = dates.diff() > gap
-    if not far.any():
-        return dates, values
-    breaks = dates[far] - gap / 2  # any date inside the silence will do
-    frame = pd.concat([pd.DataFrame({"date": dates, "value": values}),
-                       pd.DataFrame({"date": breaks, "value": float("nan")})]).sort_values("date")
-    return frame["date"], frame["value"]
+def plot_event_study(study: EventStudy, *, ax: Axes | Sequence[Axes] | None = None,
+                     kind: str = "path", placebo: bool | None = None, credit: str | None = None,
+                     **kwargs: Any) -> Axes:
+    """Plot an event study: the average path around the events, or a forest of events.
+
+    ``kind="path"`` (default) puts days from the event on the x axis: the pre-window
+    level is 0, each event's change is a thin step, and the mean change over events
+    (per city and currency, :meth:`EventStudy.pooled`) a thick step with its
+    confidence interval shaded over the post window. The study keeps window means,
+    not the observations, so the path is a step, not the daily series. The placebo
+    distribution (the statistic at random dates without events, with each event's
+    value marked) goes on a second axes: a new figure has two side by side; pass
+    ``ax=(path_ax, placebo_ax)`` to choose them; with one Axes and
+    ``placebo=True`` it becomes an inset in the upper left corner.
+    ``kind="forest"`` draws each event's change with its interval, one row per event.
+
+    Parameters
+    ----------
+    study : EventStudy
+        A result of :func:`nkfx.event_study`.
+    ax : matplotlib Axes or a pair of Axes, optional
+        Where to draw (see above).
+    kind : {"path", "forest"}, default "path"
+    placebo : bool, optional
+        Draw the placebo distribution; default: when ``ax`` is None or a pair.
+    credit : str, optional
+        Source credit written under the (path) axes.
+    **kwargs
+        Passed to the mean path (``Axes.plot``) or to ``Axes.errorbar`` (forest).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes of the path (or forest).
+
+    Raises
+    ------
+    NkfxValueError
+        Contradictory arguments: a pair of axes with ``placebo=False`` or with
+        ``kind="forest"``, ``placebo=True`` with ``kind="forest"``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from nkfx.events import event_study
+    >>> from nkfx.plotting import plot_event_study
+    >>> dates = pd.date_range("2021-01-03", "2023-06-30", freq="14D")
+    >>> noise = np.random.default_rng(2).normal(0, 0.02, dates.size)
+    >>> usd = pd.Series(np.exp(8.5 + 0.35 * (dates >= "2022-01-16") + noise), index=dates)
+    >>> ax = plot_event_study(event_study(usd, "freight_train_resumes_2022", n_placebo=100))
+    >>> ax.get_ylabel(), len(ax.figure.axes)
+    ('change (log points)', 2)
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    from nkfx._event_study import EventStudy
+    from nkfx._plot_results import draw_forest, draw_placebo, draw_study_path
+
+    if not isinstance(study, EventStudy):
+        raise NkfxTypeError(f"study must be an EventStudy of nkfx.event_study; got {type(study).__name__}")
+    check_option("kind", kind, ("path", "forest"))
+    pair = [] if ax is None else as_axes_list("ax", ax, (1, 2))
+    if kind == "forest":
+        if placebo or len(pair) == 2:
+            raise NkfxValueError("kind='forest' draws one axes without the placebo distribution; "
+                                 "pass one Axes and leave placebo unset, or use kind='path'")
+        main = new_axes(pair[0] if pair else None, (7, 0.4 * len(study.results) + 1.5))
+        draw_forest(study, main, **kwargs)
+    else:
+        if placebo is False and len(pair) == 2:
+            raise NkfxValueError("ax holds 2 Axes but placebo=False leaves the second empty; "
+                                 "pass one Axes or placebo=True")
+        if not pair and placebo is not False:
+            import matplotlib.pyplot as plt
+
+            _, grid = plt.subplots(1, 2, figsize=(11, 4), width_ratios=(2, 1), layout="constrained")
+            pair = list(grid)
+        main = new_axes(pair[0] if pair else None)
+        draw_study_path(study, main, **kwargs)
+        if len(pair) == 2:
+            draw_placebo(study, pair[1])
+        elif placebo:
+            draw_placebo(study, main.inset_axes((0.08, 0.6, 0.3, 0.32)), small=True)
+            main.legend(loc="lower right", fontsize="small", frameon=False)
+    add_credit(main, credit)
+    return main
 
 
-def _draw_events(ax: Axes, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp,
-                 era: pd.Timedelta) -> None:
-    missing = [c for c in ("start", "end", "status") if c not in events]
-    if missing:
-        raise NkfxValueError(f"events is missing column(s) {missing}; use nkfx.datasets.load_events()")
-    shown = events[(events["end"] >= lo) & (events["start"] <= hi)]
-    seen: set[str] = set()
-    for ev in shown.itertuples(index=False):
-        status = str(ev.status)
-        colour = STATUS_COLOURS.get(status, "0.6")
-        label = f"event: {status}" if status not in seen else None
-        seen.add(status)
-        start, end = pd.Timestamp(str(ev.start)), pd.Timestamp(str(ev.end))
-        # a one-day event still needs a visible width: at least 0.3% of the axis span
-        min_width = (hi - lo) * 0.003
-        end = max(end, start + min_width)
-        if end - start > era:
-            ax.axvline(start, color=colour, alpha=0.6, lw=1.0, ls="--", label=label)  # type: ignore[arg-type]
-            continue
-        ax.axvspan(start, end, color=colour, alpha=0.18, lw=0, label=label)  # type: ignore[arg-type]
+def plot_probability(cp: ChangeProbability, *, ax: Axes | Sequence[Axes] | None = None,
+                     series: bool = True, credit: str | None = None, **kwargs: Any) -> Axes:
+    """Plot the posterior probability of a change at each date, under the series.
+
+    With ``series=True`` and no ``ax``, a new figure has two stacked axes sharing
+    the date axis: the modelled series on top (in KPW for a level model, dates with
+    P(change) >= 0.5 marked) and the probabilities below. ``ax=(top, bottom)`` draws
+    on given axes; one Axes with ``series=True`` shows the series on a twin right axis.
+
+    Parameters
+    ----------
+    cp : ChangeProbability
+        A result of :func:`nkfx.change_probability`.
+    ax : matplotlib Axes or a pair of Axes, optional
+        Where to draw (see above).
+    series : bool, default True
+        Draw the series as well as the probabilities.
+    credit : str, optional
+        Source credit written under the probability axes.
+    **kwargs
+        Passed to the probability stems (``Axes.vlines``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes holding the probabilities.
+
+    Raises
+    ------
+    NkfxValueError
+        A pair of axes with ``series=False`` (the second would stay empty).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from nkfx.probability import change_probability
+    >>> from nkfx.plotting import plot_probability
+    >>> dates = pd.date_range("2020-01-05", periods=60, freq="14D")
+    >>> noise = np.random.default_rng(0).normal(0, 0.01, 60)
+    >>> rate = pd.Series(np.exp(8.9 + 0.3 * (dates >= "2021-03-01") + noise), index=dates, name="Hyesan/CNY")
+    >>> ax = plot_probability(change_probability(rate))
+    >>> ax.get_ylabel(), ax.figure.axes[0].get_ylabel()
+    ('posterior probability of a change', 'KPW per CNY (log scale)')
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    from nkfx._plot_results import draw_probability, draw_values
+    from nkfx.probability import ChangeProbability
+
+    if not isinstance(cp, ChangeProbability):
+        raise NkfxTypeError(f"cp must be a ChangeProbability of nkfx.change_probability; "
+                            f"got {type(cp).__name__}")
+    given = [] if ax is None else as_axes_list("ax", ax, (1, 2))
+    if len(given) == 2 and not series:
+        raise NkfxValueError("ax holds 2 Axes but series=False draws only the probabilities; "
+                             "pass one Axes or series=True")
+    if not given and series:
+        import matplotlib.pyplot as plt
+
+        _, grid = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, height_ratios=(2, 1),
+                               layout="constrained")
+        given = list(grid)
+    bottom = new_axes(given[-1] if given else None, (9, 3))
+    draw_probability(cp, bottom, **kwargs)
+    if series:
+        top = given[0] if len(given) == 2 else bottom.twinx()
+        draw_values(cp, top, marks=len(given) == 2)
+    add_credit(bottom, credit)
+    return bottom

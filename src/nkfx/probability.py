@@ -221,35 +221,26 @@ class ChangeProbability:
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Plot the change probability by date (stems) over the modelled values (right axis).
+    def plot(self, ax: Axes | None = None, series: bool = True, **kwargs: Any) -> Axes:
+        """Plot the change probability by date (stems) under the modelled series.
 
         Parameters
         ----------
-        ax : matplotlib Axes, optional
-            Axes to draw on; a new figure is created when omitted.
+        ax : matplotlib Axes or a pair of Axes, optional
+            Axes to draw on; a new figure with two stacked axes is created when omitted.
+        series : bool, default True
+            Draw the series above the probabilities (see :func:`nkfx.plotting.plot_probability`).
         **kwargs
-            Passed to the probability stems (``Axes.vlines``).
+            Passed to :func:`nkfx.plotting.plot_probability` and from there to the stems.
 
         Returns
         -------
         matplotlib.axes.Axes
             The axes holding the probabilities.
         """
-        if ax is None:
-            import matplotlib.pyplot as plt
+        from nkfx.plotting import plot_probability
 
-            _, ax = plt.subplots(figsize=(9, 4))
-        style: dict[str, Any] = {"color": "C3", "lw": 1.5, "label": "P(change)"}
-        style.update(kwargs)
-        prob = self.probability.fillna(0.0)
-        ax.vlines(prob.index, 0.0, prob.to_numpy(), **style)
-        ax.set_ylim(0, 1.02)
-        ax.set_ylabel("posterior probability of a change")
-        right = ax.twinx()
-        right.plot(self.values.index, self.values.to_numpy(), color="0.4", lw=1, marker=".", ms=3)
-        right.set_ylabel(f"{self.params['model']} ({self.params['scale']})")
-        return ax
+        return plot_probability(self, ax=ax, series=series, **kwargs)
 
     def _repr_html_(self) -> str:
         import html

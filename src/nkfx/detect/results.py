@@ -372,7 +372,8 @@ class Breaks:
         ax : matplotlib Axes, optional
             Axes to draw on; a new figure is created when omitted.
         **kwargs
-            Passed to the line of the series.
+            Passed to :func:`nkfx.plotting.plot_breaks` (``kpw=``, ``credit=``) and
+            from there to the line of the series.
 
         Returns
         -------
@@ -390,9 +391,9 @@ class Breaks:
         (4, 1)
         >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
-        from nkfx.detect._plots import plot_breaks
+        from nkfx.plotting import plot_breaks
 
-        return plot_breaks(self, ax, **kwargs)
+        return plot_breaks(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         name = f"{self.series.name!r}, " if self.series.name is not None else ""

@@ -1,0 +1,129 @@
+"""``nkfx report``: a folder with figures, a Markdown summary and JSON results per series.
+
+For each city and currency with at least ``--min-obs`` report dates: breaks by
+:func:`nkfx.detect`, a figure (``<city>_<currency>.png``) and the result
+(``<city>_<currency>.json``); one small-multiples figure per currency
+(``rates_<currency>.png``); ``summary.md`` and ``results.json`` for everything.
+Series with too few dates, and series where detection fails, are listed with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nkfx.errors import NkfxError
+
+__all__ = ["write_report"]
+
+
+def _slug(*parts: object) -> str:
+    return "_".join(re.sub(r"[^A-Za-z0-9]+", "-", str(p)).strip("-") for p in parts)
+
+
+def _series_keys(rates: pd.DataFrame) -> pd.DataFrame:
+    """Report dates per (city, currency), named cities only, most reported first."""
+    named = rates[rates["city"].notna()]
+    counts = named.groupby(["city", "currency"], sort=True)["date"].nunique().rename("n").reset_index()
+    counts["city"] = counts["city"].astype(object)
+    counts["currency"] = counts["currency"].astype(object)
+    return counts.sort_values(["currency", "n", "city"], ascending=[True, False, True], ignore_index=True)
+
+
+def write_report(rates: pd.DataFrame, args: argparse.Namespace) -> int:
+    """Write the report of combined ``rates`` into ``args.output``; print what was done."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    out: Path = args.output
+    out.mkdir(parents=True, exist_ok=True)
+    keys = _series_keys(rates)
+    todo = keys[keys["n"] >= args.min_obs]
+    rows: list[dict[str, Any]] = []
+    results: dict[str, Any] = {}
+    for k in keys[keys["n"] < args.min_obs].itertuples(index=False):
+        reason = f"{k.n} report date(s), fewer than --min-obs {args.min_obs}"
+        print(f"skipped {k.city} {k.currency}: {reason}")
+        rows.append({"city": k.city, "currency": k.currency, "n": k.n, "status": f"skipped: {reason}"})
+    for i, k in enumerate(todo.itertuples(index=False), start=1):
+        print(f"[{i}/{len(todo)}] {k.city} {k.currency}: detecting breaks ...", file=sys.stderr, flush=True)
+        row, result = _one_series(rates, str(k.city), str(k.currency), args, out)
+        row["n"] = k.n
+        rows.append(row)
+        if result is not None:
+            results[f"{k.city}/{k.currency}"] = result
+    figures = _overview(rates, todo, out)
+    table = pd.DataFrame(rows, columns=["city", "currency", "n", "breaks", "figure", "status"])
+    table = table.sort_values(["currency", "n", "city"], ascending=[True, False, True], kind="stable")
+    (out / "results.json").write_text(json.dumps(results, indent=2, allow_nan=False) + "\n",
+                                      encoding="utf-8")
+    (out / "summary.md").write_text(_markdown(table, figures, args), encoding="utf-8")
+    print(f"report written to {out.resolve()} ({len(results)} series analysed, "
+          f"{len(table) - len(results)} skipped)")
+    return 0
+
+
+def _one_series(rates: pd.DataFrame, city: str, currency: str, args: argparse.Namespace,
+                out: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from nkfx._plot_style import save_figure
+    from nkfx.cli import detect_options
+    from nkfx.detect import detect
+
+    options = detect_options(args)
+    row: dict[str, Any] = {"city": city, "currency": currency}
+    try:
+        res = detect(rates, args.method, city=city, currency=currency, **options)
+    except NkfxError as exc:
+        reason = str(exc).splitlines()[0]
+        print(f"skipped {city} {currency}: {reason}")
+        row["status"] = f"skipped: {reason}"
+        return row, None
+    name = _slug(city, currency)
+    ax = res.plot(kpw=True)
+    ax.set_title(f"{city}, KPW per {currency}: {res.n_breaks} break(s) ({res.method})", loc="left")
+    save_figure(ax, out / f"{name}.png", dpi=120)
+    result = res.to_dict()
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n",
+                                      encoding="utf-8")
+    dates = ", ".join(d.strftime("%Y-%m-%d") for d in res.dates) or "none"
+    row.update({"breaks": dates, "figure": f"{name}.png", "status": "analysed"})
+    return row, result
+
+
+def _overview(rates: pd.DataFrame, todo: pd.DataFrame, out: Path) -> list[str]:
+    """One small-multiples figure per currency over the analysed cities."""
+    from nkfx._plot_style import save_figure
+    from nkfx.datasets import load_events
+    from nkfx.plotting import plot_cities
+
+    names = []
+    for currency, part in todo.groupby("currency", sort=True):
+        axes = plot_cities(rates, currency=str(currency), cities=list(part["city"]), log=True,
+                           events=load_events())
+        axes[0].figure.suptitle(f"Market rate, KPW per {currency}", x=0.02, ha="left")
+        name = f"rates_{_slug(str(currency))}.png"
+        save_figure(axes[0], out / name, dpi=120)
+        names.append(name)
+    return names
+
+
+def _markdown(table: pd.DataFrame, figures: list[str], args: argparse.Namespace) -> str:
+    lines = [f"# nkfx report: {Path(args.file).name}", "",
+             f"Breaks by `nkfx.detect(method={args.method!r}, model={args.model!r}, "
+             f"scale={args.scale!r})` on the median report of each date; series with fewer than "
+             f"{args.min_obs} report dates are skipped.", ""]
+    lines += [f"![{name}]({name})" for name in figures]
+    lines += ["", "| city | currency | report dates | breaks (first new date) | figure | status |",
+              "|---|---|---:|---|---|---|"]
+    for r in table.fillna("").astype(str).to_dict("records"):
+        figure = f"[{r['figure']}]({r['figure']})" if r["figure"] else ""
+        cells = (r["city"], r["currency"], r["n"], r["breaks"], figure, r["status"])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,379 @@
+"""The ``nkfx`` command line: summaries, breaks, events, figures and reports from a shell.
+
+Usage::
+
+    nkfx summary FILE [--json]              coverage per city and currency
+    nkfx detect FILE --city C --currency X  structural breaks of one series
+    nkfx events [--json]                    the bundled event catalogue
+    nkfx plot FILE -o out.png               a figure of the rates
+    nkfx report FILE -o DIR                 figures, Markdown and JSON per series
+
+Results go to stdout (human tables, or JSON with ``--json``), messages and errors to
+stderr. Exit codes: 0 success, 1 the data or an nkfx check failed (e.g. a city without
+rates, a missing file), 2 the command line itself is wrong (unknown option or value).
+``--city``/``--currency``/``--source-name`` are constants for files without such a
+column and filters for files that have one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pandas as pd
+
+from nkfx.errors import NkfxError
+
+__all__ = ["main"]
+
+_Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """A command-line mistake found by argparse (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes to :func:`main` instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``nkfx`` command; return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 when the data or an nkfx check fails, 2 for a usage error.
+
+    Examples
+    --------
+    >>> main(["events", "--json"]) == 0  # doctest: +ELLIPSIS
+    [...
+    True
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"nkfx: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+    handler: _Handler = args.handler
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = handler(args)
+        except UsageError as exc:
+            code = _fail(str(exc), 2)
+        except BrokenPipeError:  # e.g. `nkfx events | head`: the reader left, nothing to report
+            return 0
+        except (NkfxError, OSError) as exc:
+            code = _fail(_one_line(exc), 1)
+    for w in caught:
+        print(f"nkfx: warning: {_one_line(w.message)}", file=sys.stderr)
+    return code
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"nkfx: error: {message}", file=sys.stderr)
+    return code
+
+
+def _one_line(exc: BaseException | Warning | str) -> str:
+    """Messages with a list of problems (SchemaError) become one line."""
+    parts = [p.strip(" -") for p in str(exc).splitlines() if p.strip()]
+    return "; ".join(parts) or type(exc).__name__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argparse parser of the ``nkfx`` command (sub-commands and their options)."""
+    from nkfx import __version__
+
+    parser = _Parser(prog="nkfx", description="North Korean market exchange rates: summaries, "
+                     "structural breaks, events and figures.")
+    parser.add_argument("--version", action="version", version=f"nkfx {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
+    _add_summary(sub)
+    _add_detect(sub)
+    _add_events(sub)
+    _add_plot(sub)
+    _add_report(sub)
+    return parser
+
+
+def _read_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", type=Path, metavar="FILE", help="CSV, Excel or Parquet file of rates")
+    p.add_argument("--currency", help="currency (CNY, USD, yuan, ...): constant or filter")
+    p.add_argument("--city", help="city (any spelling): constant or filter")
+    p.add_argument("--source-name", help="source of every row when the file has no source column")
+    p.add_argument("--old-won", choices=("divide", "keep", "reject"),
+                   help="what to do with rows dated before the 2009-11-30 redenomination")
+    p.add_argument("--layout", choices=("auto", "long", "wide"), default="auto",
+                   help="long (one observation per row) or wide (a column per city)")
+    p.add_argument("--rate-type", default="market",
+                   help="keep rows of this rate_type ('any' keeps all); default market")
+
+
+def _add_summary(sub: Any) -> None:
+    p = sub.add_parser("summary", help="coverage per city and currency",
+                       description="Coverage per city and currency: reports, dates, sources, "
+                       "duplicates and quarantined rows.")
+    _read_options(p)
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(handler=cmd_summary)
+
+
+def _detect_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", choices=("bai-perron", "pelt"), default="bai-perron",
+                   help="exact least squares with intervals and tests, or penalised PELT")
+    p.add_argument("--model", choices=("mean", "trend"), default="mean",
+                   help="a level per regime, or a level and a slope")
+    p.add_argument("--scale", choices=("log", "level"), default="log",
+                   help="analyse log rates (default) or the rates themselves")
+    p.add_argument("--trim", type=_trim, help="minimal segment: fraction (0.15), observations "
+                   "(10) or duration (180D)")
+    p.add_argument("--max-breaks", type=int, help="largest number of breaks (bai-perron; default 5)")
+    p.add_argument("--penalty", type=_penalty, help="pelt penalty: bic, mbic or a number (default bic)")
+
+
+def _add_detect(sub: Any) -> None:
+    p = sub.add_parser("detect", help="structural breaks of one series",
+                       description="Structural breaks of one city and currency (reports of one "
+                       "date are combined by their median first).")
+    _read_options(p)
+    _detect_options(p)
+    p.add_argument("--json", action="store_true", help="Breaks.to_dict() as JSON on stdout")
+    p.set_defaults(handler=cmd_detect)
+
+
+def _add_events(sub: Any) -> None:
+    p = sub.add_parser("events", help="the bundled event catalogue",
+                       description="The bundled catalogue of events with dates, status and sources.")
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(handler=cmd_events)
+
+
+def _add_plot(sub: Any) -> None:
+    p = sub.add_parser("plot", help="a figure of the rates (PNG, SVG or PDF)",
+                       description="Draw the rates of one currency, one line per city.")
+    _read_options(p)
+    p.add_argument("-o", "--output", type=Path, required=True, help="image file to write")
+    p.add_argument("--log", action="store_true", help="logarithmic rate axis")
+    p.add_argument("--events", action="store_true", help="draw the bundled events")
+    p.add_argument("--credit", help="source credit under the figure")
+    p.set_defaults(handler=cmd_plot)
+
+
+def _add_report(sub: Any) -> None:
+    p = sub.add_parser("report", help="figures, Markdown and JSON for every series",
+                       description="Detect breaks in every city and currency with enough reports "
+                       "and write figures (PNG), summary.md and results JSON into a folder.")
+    _read_options(p)
+    _detect_options(p)
+    p.add_argument("-o", "--output", type=Path, required=True, help="folder to write")
+    p.add_argument("--min-obs", type=int, default=20,
+                   help="fewest report dates for a series to be analysed (default 20)")
+    p.set_defaults(handler=cmd_report)
+
+
+def _penalty(text: str) -> float | str:
+    """--penalty: ``bic``, ``mbic`` or a positive number."""
+    if text in ("bic", "mbic"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected bic, mbic or a number; got {text!r}") from None
+
+
+def detect_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of :func:`nkfx.detect` from the command line (only those given)."""
+    if args.penalty is not None and args.method != "pelt":
+        raise UsageError(f"--penalty applies to --method pelt; got --method {args.method}")
+    if args.max_breaks is not None and args.method == "pelt":
+        raise UsageError("--max-breaks applies to --method bai-perron; PELT's --penalty sets the "
+                         "number of breaks")
+    given = {"model": args.model, "scale": args.scale, "trim": args.trim,
+             "max_breaks": args.max_breaks, "penalty": args.penalty}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _trim(text: str) -> float | int | str:
+    """--trim: ``0.15`` (fraction), ``10`` (observations) or ``180D`` (duration)."""
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    if re.fullmatch(r"\d*\.\d+", text):
+        return float(text)
+    if re.fullmatch(r"\d+\s*[A-Za-z]+", text):
+        return text
+    raise argparse.ArgumentTypeError(f"expected a fraction, a number of observations or a "
+                                     f"duration such as 180D; got {text!r}")
+
+
+def read(args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
+    """Read FILE with the read options; return the Ingest and the filters still to apply.
+
+    ``--city``/``--currency``/``--source-name`` are first given to ``read_rates`` as
+    constants; one the file has as a column becomes a filter instead.
+    """
+    from nkfx.ingest import read_rates
+
+    if not args.file.exists():
+        raise FileNotFoundError(f"file not found: '{args.file}'")
+    constants = {k: getattr(args, k) for k in ("city", "currency", "source_name")
+                 if getattr(args, k) is not None}
+    filters: dict[str, str] = {}
+    for _ in range(4):
+        try:
+            ingest = read_rates(args.file, layout=args.layout, old_won=args.old_won, **constants)
+        except NkfxError as exc:
+            clash = re.match(r"(\w+)=.* was given but the input also has", str(exc))
+            if clash is None or clash.group(1) not in constants:
+                raise
+            name = clash.group(1)
+            filters["source" if name == "source_name" else name] = constants.pop(name)
+            continue
+        return ingest, filters
+    raise NkfxError("could not read the file with the given --city/--currency/--source-name")
+
+
+def rates_of(args: argparse.Namespace) -> pd.DataFrame:
+    """Return the accepted rates of FILE after the filters and ``--rate-type``."""
+    from nkfx.schema import select
+
+    ingest, filters = read(args)
+    rates: pd.DataFrame = ingest.rates
+    if args.rate_type != "any" and "rate_type" in rates:
+        kept = rates["rate_type"].astype(object) == args.rate_type
+        if not kept.any():
+            found = sorted(str(v) for v in rates["rate_type"].dropna().unique())
+            raise NkfxError(f"no rows with rate_type {args.rate_type!r}; the file has {found} "
+                            "(use --rate-type any to keep all)")
+        rates = rates.loc[kept]
+    if filters:
+        rates = select(rates, **filters)
+    return rates
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """``nkfx summary``: coverage table or JSON."""
+    from nkfx._event_study import json_safe
+    from nkfx.schema import select
+
+    ingest, filters = read(args)
+    table = ingest.summary()
+    if filters:
+        chosen = select(ingest.rates, **filters)
+        keys = set(chosen[["city", "currency"]].astype(object).fillna("(none)")
+                   .itertuples(index=False, name=None))
+        table = table[[k in keys for k in table[["city", "currency"]].itertuples(index=False, name=None)]]
+    if args.json:
+        _print_json(json_safe({"file": str(args.file), **ingest.to_dict(), "coverage": table}))
+        return 0
+    print(f"{args.file}: {ingest.rows_read} rows read, {len(ingest.rates)} accepted, "
+          f"{len(ingest.quarantine)} quarantined")
+    shown = table.assign(first=table["first"].dt.strftime("%Y-%m-%d"),
+                         last=table["last"].dt.strftime("%Y-%m-%d"))
+    print(shown.to_string(index=False, na_rep=""))
+    for reason, n in ingest.reasons().items():
+        print(f"  quarantined: {n} row(s): {reason}")
+    return 0
+
+
+def combined_series(rates: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One row per date, city and currency (median of the reports); the number of dates merged."""
+    from nkfx.clean import combine
+
+    several = int(rates.groupby(["date", "city", "currency"], dropna=False).size().gt(1).sum())
+    return combine(rates), several
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    """``nkfx detect``: breaks of one series as a summary table or JSON."""
+    from nkfx.detect import detect
+
+    if args.city is None or args.currency is None:
+        raise UsageError("detect needs --city and --currency (see 'nkfx detect --help')")
+    options = detect_options(args)
+    rates, merged = combined_series(rates_of(args))
+    if merged:
+        print(f"nkfx: note: {merged} date(s) had several reports; their median is used",
+              file=sys.stderr)
+    res = detect(rates, args.method, city=args.city, currency=args.currency, **options)
+    if args.json:
+        _print_json(res.to_dict())
+    else:
+        print(res.summary().as_text())
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """``nkfx events``: the bundled catalogue."""
+    from nkfx._event_study import json_safe
+    from nkfx.datasets import load_events
+
+    events = load_events()
+    if args.json:
+        _print_json(json_safe(events))
+        return 0
+    table = events[["id", "start", "end", "status", "scope"]].assign(
+        start=events["start"].dt.strftime("%Y-%m-%d"), end=events["end"].dt.strftime("%Y-%m-%d"))
+    print(table.to_string(index=False))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``nkfx plot``: the rates of one currency as an image file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    from nkfx._plot_style import save_figure
+    from nkfx.datasets import load_events
+    from nkfx.plotting import plot_rates
+
+    rates = rates_of(args)
+    currencies = sorted(rates["currency"].unique())
+    if len(currencies) > 1:
+        raise UsageError(f"the file holds currencies {currencies}; choose one with --currency")
+    ax = plot_rates(rates, log=args.log, events=load_events() if args.events else None,
+                    credit=args.credit)
+    ax.set_title(f"Market rate, KPW per {currencies[0]}", loc="left")
+    save_figure(ax, args.output)
+    print(args.output)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``nkfx report``: see :mod:`nkfx._cli_report`."""
+    from nkfx._cli_report import write_report
+
+    detect_options(args)  # a contradictory option fails before any work
+    if args.min_obs < 2:
+        raise UsageError(f"--min-obs must be at least 2; got {args.min_obs}")
+    rates, _ = combined_series(rates_of(args))
+    return write_report(rates, args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
