@@ -517,3 +517,29 @@ def test_intervals_match_strucchange(name: str) -> None:
         assert np.abs(got[~missing] - ref).max(initial=0) <= 1, (ci["variant"], got, ref)
         checked += 1
     assert checked % 18 == 0
+
+
+def test_hac_of_a_perfectly_fitted_segment_is_zero_not_an_error() -> None:
+    # A run of identical (stale) quotes fits its segment exactly; prewhitening a zero
+    # residual vector used to raise LinAlgError (singular VAR(1) system).
+    from nkfx.detect._hac import hac_meat
+
+    assert np.array_equal(hac_meat(np.ones((12, 1)), np.zeros(12)), np.zeros((1, 1)))
+    rng = np.random.default_rng(0)
+    y = np.r_[np.full(40, np.log(1000.0)), np.log(1300.0) + 0.02 * rng.standard_normal(40)]
+    fit = segment_fit(y, None, np.array([39]))
+    assert np.isnan(fit.se_hac[0, 0]) or fit.se_hac[0, 0] == 0.0  # degenerate regime, no error
+    assert fit.se_hac[1, 0] > 0.0
+
+
+def test_detect_with_hac_survives_a_run_of_stale_quotes() -> None:
+    import nkfx
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.full(40, 1000.0), 1300 * np.exp(0.02 * rng.standard_normal(40))]
+    s = pd.Series(y, index=pd.date_range("2020-01-05", periods=80, freq="W"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nkfx.DataQualityWarning)  # the interval is NA, as in R
+        res = nkfx.detect(s, hac=True)
+    assert res.breaks["last_old"].tolist() == [pd.Timestamp("2020-10-04")]
+    assert res.tests["supF"].statistic > 100

@@ -55,9 +55,12 @@ def _bandwidth_weights(X: FloatArray, e: FloatArray) -> FloatArray:
 def _prewhiten(u: FloatArray) -> tuple[FloatArray, FloatArray]:
     """VAR(1) without intercept by OLS; return residuals and ``D = (I - A)^{-1}``."""
     lag, lead = u[:-1], u[1:]
-    A = np.linalg.solve(lag.T @ lag, lag.T @ lead).T  # lead_t ~ A lag_t
+    # Least squares by SVD, not normal equations: score columns can be collinear (a regime
+    # whose residuals are all zero makes its column equal the full-sample one), and the
+    # minimum-norm VAR is then the sensible answer instead of a singular-matrix error.
+    A = np.linalg.lstsq(lag, lead, rcond=None)[0].T  # lead_t ~ A lag_t
     resid = lead - lag @ A.T
-    D = np.linalg.inv(np.eye(u.shape[1]) - A)
+    D = np.linalg.pinv(np.eye(u.shape[1]) - A)
     return resid, D
 
 
@@ -126,6 +129,10 @@ def hac_meat(X: FloatArray, e: FloatArray, *, adjust: bool = True) -> FloatArray
     """
     n, k = X.shape
     u = X * e[:, None]
+    # A perfect fit (a run of identical quotes) leaves residuals at rounding level: the
+    # VAR(1) prewhitening system is then singular and the long-run variance is zero.
+    if np.max(np.abs(e), initial=0.0) <= 1e-12 * max(1.0, float(np.max(np.abs(X), initial=0.0))):
+        return np.zeros((k, k))
     v, D = _prewhiten(u)
     bw = andrews_bandwidth(v, _bandwidth_weights(X, e))
     m = v.shape[0]

@@ -1,0 +1,410 @@
+"""F tests for structural change: Chow, F paths, supF/aveF/expF, sup-F(l+1|l), UDmax (numeric core).
+
+Conventions
+-----------
+A break index ``b`` is the last observation of the old regime (0-based); strucchange's 1-based
+break point is ``b + 1``. ``X = None`` means the mean-shift model (a column of ones). Every column
+of ``X`` changes at a break (pure structural change, ``q = k``).
+
+The F path is strucchange's ``Fstats``: at each candidate ``b`` from ``h - 1`` to ``n - h - 1``
+(``Fstats(from = h)``), ``F(b) = (RSS_0 - RSS_1(b) - RSS_2(b)) / s^2(b)`` with
+``s^2(b) = (RSS_1(b) + RSS_2(b)) / (n - 2k)``. It is the Wald form, *not* divided by ``k``, so its
+null limit is the Andrews (1993) functional of a ``k``-dimensional Brownian bridge; ``chow`` divides
+by ``k`` to give the classical ``F(k, n - 2k)`` statistic.
+
+P-values of supF, aveF, expF and UDmax come from the simulated asymptotic null distributions in
+:mod:`nkfx.detect._critical` (the sup over dates, never a chi-square at the chosen date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import special, stats
+
+from nkfx.detect import _critical
+from nkfx.detect._fpath import (
+    _as_data,
+    _check_breaks,
+    _check_h,
+    _rss0,
+    _segments,
+    _standardise,
+    check_not_exact,
+    f_statistics,
+    hac_wald,
+)
+from nkfx.errors import NkfxTypeError, NkfxValueError
+
+__all__ = [
+    "FTest",
+    "chow",
+    "f_statistics",
+    "seq_f",
+    "sup_f",
+    "sup_f_critical",
+    "sup_f_pvalue",
+    "udmax",
+]
+
+LEVELS = (0.90, 0.95, 0.99)
+
+
+@dataclass(frozen=True, eq=False)
+class FTest:
+    """Result of one F-type structural-change test.
+
+    Attributes
+    ----------
+    name : str
+        Test name, e.g. ``"supF"``.
+    statistic : float
+        Test statistic (the Wald scale for supF, seq and UDmax; classical F for Chow).
+    pvalue : float
+        P-value; ``nan`` when no valid null distribution is tabulated (see ``detail["note"]``).
+    df : tuple of float
+        Degrees of freedom (numerator, denominator) of the F statistic.
+    critical : dict of float to float
+        Critical values by level (0.90, 0.95, 0.99).
+    at : int or None
+        Break index where the statistic is attained (last index of the old regime).
+    detail : dict
+        Further results: aveF/expF values, the F path, the trimming used, notes.
+    """
+
+    name: str
+    statistic: float
+    pvalue: float
+    df: tuple[float, ...]
+    critical: dict[float, float] = field(default_factory=dict)
+    at: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """Return a one-line text summary."""
+        at = "" if self.at is None else f" at index {self.at}"
+        crit = ", ".join(f"{100 * (1 - lv):g}%: {cv:.3f}" for lv, cv in self.critical.items())
+        return f"{self.name} = {self.statistic:.4f}{at}, p = {self.pvalue:.4f} (critical {crit})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scalar fields as a JSON-friendly dict (arrays in ``detail`` omitted)."""
+        scalars = {k: v for k, v in self.detail.items() if isinstance(v, int | float | str)}
+        return {
+            "name": self.name,
+            "statistic": float(self.statistic),
+            "pvalue": float(self.pvalue),
+            "df": [float(d) for d in self.df],
+            "critical": {str(k): float(v) for k, v in self.critical.items()},
+            "at": self.at,
+            **scalars,
+        }
+
+    def to_frame(self) -> Any:
+        """Return the F path (``b``, ``F``) as a DataFrame; one row of fields if there is none."""
+        import pandas as pd
+
+        if "f" in self.detail:
+            return pd.DataFrame({"b": self.detail["b"], "F": self.detail["f"]})
+        return pd.DataFrame([self.to_dict()])
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Plot the F path against the break index with the 5% critical value; return the Axes."""
+        import matplotlib.pyplot as plt
+
+        if "f" not in self.detail:
+            raise NkfxValueError(f"{self.name} has no F path to plot")
+        if ax is None:
+            _, ax = plt.subplots()
+        ax.plot(self.detail["b"], self.detail["f"], **kwargs)
+        if 0.95 in self.critical:
+            ax.axhline(self.critical[0.95], linestyle="--", color="grey", label="5% critical")
+        ax.set_xlabel("break index b (last observation of the old regime)")
+        ax.set_ylabel("F")
+        return ax
+
+
+def sup_f_pvalue(stat: float, *, q: int, trim: float) -> float:
+    """Asymptotic p-value of a supF statistic (Andrews 1993), simulated null.
+
+    Parameters
+    ----------
+    stat : float
+        supF statistic in the Wald form (as :func:`f_statistics`).
+    q : int
+        Number of breaking regressors, 1 to 5.
+    trim : float
+        Trimming fraction ``pi0 = h / n``, between 0.02 and 0.5.
+
+    Returns
+    -------
+    float
+        ``P(sup_pi ||B(pi)||^2 / (pi (1 - pi)) > stat)`` over ``[pi0, 1 - pi0]``.
+
+    Examples
+    --------
+    >>> round(sup_f_pvalue(8.68, q=1, trim=0.15), 2)
+    0.05
+    """
+    return _critical.null_pvalue(stat, kind="supF", q=q, trim=trim)
+
+
+def sup_f_critical(
+    *, q: int, trim: float, levels: tuple[float, ...] = LEVELS
+) -> np.ndarray:
+    """Asymptotic supF critical values at the given levels (Andrews 1993), simulated null.
+
+    Parameters
+    ----------
+    q : int
+        Number of breaking regressors, 1 to 5.
+    trim : float
+        Trimming fraction ``pi0 = h / n``, between 0.02 and 0.5.
+    levels : tuple of float, default (0.90, 0.95, 0.99)
+        Quantile levels (one minus the test size).
+
+    Returns
+    -------
+    ndarray
+        One critical value per level, on the Wald scale of :func:`f_statistics`.
+
+    Examples
+    --------
+    >>> np.round(sup_f_critical(q=1, trim=0.15), 1).tolist()
+    [7.1, 8.7, 12.2]
+    """
+    return np.array([_critical.null_quantile(lv, kind="supF", q=q, trim=trim) for lv in levels])
+
+
+def _try_pvalue(kind: _critical.Functional, stat: float, q: int, trim: float) -> float:
+    try:
+        return _critical.null_pvalue(stat, kind=kind, q=q, trim=trim)
+    except NkfxValueError:
+        return float("nan")
+
+
+def sup_f(y: Any, X: Any = None, *, h: int, hac: bool = False) -> FTest:
+    """SupF test of no break against one break at an unknown date; aveF and expF in ``detail``.
+
+    Parameters
+    ----------
+    y, X, h, hac
+        As in :func:`f_statistics`.
+
+    Returns
+    -------
+    FTest
+        ``statistic`` = max F, ``at`` = its break index, ``pvalue`` and ``critical`` from the
+        supF null with ``q = k`` and ``trim = h / n`` (``nan`` with ``detail["note"]`` when the
+        trim is outside the tabulated 0.02-0.5 or ``k > 5``); ``detail`` holds ``aveF``, ``expF``
+        (Andrews & Ploberger 1994) with their p-values, and the path ``b``, ``f``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.r_[rng.normal(0, 1, 60), rng.normal(2, 1, 60)]
+    >>> res = sup_f(y, h=18)
+    >>> res.at, res.pvalue < 0.001
+    (59, True)
+    """
+    yy, XX = _as_data(y, X)
+    n, k = XX.shape
+    b, f = f_statistics(yy, XX, h=h, hac=hac)
+    trim = int(h) / n
+    stat = float(np.max(f))
+    ave, expf = float(np.mean(f)), float(special.logsumexp(0.5 * f) - np.log(len(f)))
+    detail: dict[str, Any] = {
+        "trim": trim, "hac": hac, "b": b, "f": f,
+        "aveF": ave, "aveF_pvalue": _try_pvalue("aveF", ave, k, trim),
+        "expF": expf, "expF_pvalue": _try_pvalue("expF", expf, k, trim),
+    }  # fmt: skip
+    pvalue = _try_pvalue("supF", stat, k, trim)
+    critical: dict[float, float] = {}
+    if np.isnan(pvalue):
+        detail["note"] = f"no tabulated null for q={k}, trim={trim:.4f} (need q<=5, 0.02<=trim)"
+    else:
+        critical = dict(zip(LEVELS, sup_f_critical(q=k, trim=trim).tolist(), strict=True))
+    at = int(b[int(np.argmax(f))])
+    return FTest("supF", stat, pvalue, (float(k), float(n - 2 * k)), critical, at, detail)
+
+
+def chow(y: Any, X: Any = None, *, b: int, hac: bool = False) -> FTest:
+    """Chow test for a break after the known index ``b``.
+
+    Classical: ``F = ((RSS_0 - RSS_1) / k) / (RSS_1 / (n - 2k))`` with an ``F(k, n - 2k)``
+    p-value (R: ``sctest(y ~ x, type = "Chow", point = b + 1)``). With ``hac=True``: the HAC Wald
+    statistic of :mod:`nkfx.detect._fhac` divided by ``k``, with a ``chi2(k) / k`` p-value
+    (``df = (k, inf)``).
+
+    Parameters
+    ----------
+    y, X, hac
+        As in :func:`f_statistics`.
+    b : int
+        Last index of the old regime, ``k - 1 <= b <= n - k - 1``.
+
+    Returns
+    -------
+    FTest
+        Statistic, p-value, degrees of freedom and critical values at 90/95/99%.
+
+    Examples
+    --------
+    >>> res = chow([0.0, 1.0, 0.0, 5.0, 6.0, 5.0], b=2)
+    >>> round(res.statistic, 2), round(res.pvalue, 4)
+    (112.5, 0.0004)
+    """
+    yy, XX = _as_data(y, X)
+    n, k = XX.shape
+    if isinstance(b, bool) or not isinstance(b, int | np.integer):
+        raise NkfxTypeError(f"b must be an integer break index; got {b!r}")
+    if not k - 1 <= b <= n - k - 1 or n <= 2 * k:
+        raise NkfxValueError(f"b must be between {k - 1} and {n - k - 1} for n={n}, k={k}; got {b}")
+    if hac:
+        stat = hac_wald(yy, XX, int(b)) / k
+        pvalue = float(stats.chi2.sf(stat * k, k))
+        crit = {lv: float(stats.chi2.ppf(lv, k) / k) for lv in LEVELS}
+        df: tuple[float, ...] = (float(k), float("inf"))
+    else:
+        ys, Xs = _standardise(yy, XX)
+        rss0 = _rss0(ys, Xs)
+        rss1 = _rss0(ys[: b + 1], Xs[: b + 1]) + _rss0(ys[b + 1 :], Xs[b + 1 :])
+        stat = float((rss0 - rss1) / k / (rss1 / (n - 2 * k))) if rss1 > 0 else float("inf")
+        pvalue = float(stats.f.sf(stat, k, n - 2 * k))
+        crit = {lv: float(stats.f.ppf(lv, k, n - 2 * k)) for lv in LEVELS}
+        df = (float(k), float(n - 2 * k))
+    return FTest("Chow (HAC)" if hac else "Chow", stat, pvalue, df, crit, int(b), {"hac": hac})
+
+
+def seq_f(y: Any, X: Any, breaks: Any, *, h: int) -> FTest:
+    """Bai & Perron (1998) sup-F(l+1 | l) test of ``l = len(breaks)`` against ``l + 1`` breaks.
+
+    The statistic is the largest, over the ``l + 1`` segments, of the segment's own supF
+    (:func:`f_statistics` on that segment, minimal length ``h``); segments shorter than ``2h``
+    cannot hold a break and are skipped. P-value: ``1 - prod_j F_{q, pi_j}(stat)`` where
+    ``F_{q, pi}`` is the supF(1) null CDF and ``pi_j = h / n_j``. This is Bai & Perron's asymptotic
+    form (segment-wise sups independent, estimated breaks treated as known); with equal segments it
+    is ``1 - F(stat)^(l+1)``. Bai & Perron's own tables use one trimming for every segment, so
+    values differ from theirs when segment lengths differ; even with equal trims our 5% critical
+    values for ``q = 1``, ``epsilon = 0.15`` are 0.17 and 0.26 below their table for ``l = 2, 3``
+    (and equal to it for ``l = 0, 1``), so the test is slightly liberal there.
+
+    Parameters
+    ----------
+    y, X
+        As in :func:`f_statistics`.
+    breaks : sequence of int
+        The ``l`` breaks under the null (sorted break indices), e.g. the optimal ``l``-break
+        partition.
+    h : int
+        Minimal segment length, also inside each segment.
+
+    Returns
+    -------
+    FTest
+        ``at`` is the break index of the best extra break; ``detail["segment_trims"]`` the
+        ``h / n_j`` of the segments that could hold one.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> y = np.r_[rng.normal(0, 1, 50), rng.normal(3, 1, 50), rng.normal(0, 1, 50)]
+    >>> res = seq_f(y, None, [49], h=15)
+    >>> res.at, res.pvalue < 0.01
+    (99, True)
+    """
+    yy, XX = _as_data(y, X)
+    n, k = XX.shape
+    hh = _check_h(h, n, k)
+    brk = _check_breaks(breaks, n)
+    best, at, trims = -np.inf, None, []
+    for s, e in _segments(n, brk):
+        if e - s + 1 < 2 * hh:
+            continue
+        b, f = f_statistics(yy[s : e + 1], XX[s : e + 1], h=hh)
+        trims.append(hh / (e - s + 1))
+        if np.max(f) > best:
+            best, at = float(np.max(f)), int(b[int(np.argmax(f))]) + s
+    detail: dict[str, Any] = {"l": int(brk.size), "segment_trims": np.array(trims)}
+    name, df = f"supF({brk.size + 1}|{brk.size})", (float(k), float(n - (brk.size + 2) * k))
+    if not trims:
+        detail["note"] = "no segment is long enough (2h) to hold another break"
+        return FTest(name, float("nan"), float("nan"), df, {}, None, detail)
+    try:
+        pvalue = _critical.seq_pvalue(best, k, trims)
+        crit = {lv: _critical.seq_quantile(lv, k, trims) for lv in LEVELS}
+    except NkfxValueError as exc:
+        pvalue, crit = float("nan"), {}
+        detail["note"] = f"no tabulated null: {exc}"
+    return FTest(name, best, pvalue, df, crit, at, detail)
+
+
+def udmax_from_rss(rss: np.ndarray, n: int, k: int) -> tuple[float, np.ndarray]:
+    """UDmax and the supF(m) statistics from the optimal RSS for m = 0..M breaks.
+
+    ``supF(m) = (n - (m + 1) k) / m * (RSS_0 - RSS_m) / RSS_m``: the F form of Bai & Perron,
+    divided by the number of breaks but not by ``k`` (as in their code and tables).
+    """
+    m = np.arange(1, len(rss))
+    with np.errstate(divide="ignore"):
+        fm = (n - (m + 1) * k) / m * (rss[0] - rss[1:]) / rss[1:]
+    return float(np.max(fm)), fm
+
+
+def udmax(y: Any, X: Any, *, h: int, max_breaks: int) -> FTest:
+    """Bai & Perron (1998) UDmax test: no break against 1 to ``max_breaks`` breaks.
+
+    Uses the exact optimal segmentations of :func:`nkfx.detect._bai_perron.bai_perron`; the p-value
+    and critical values come from the simulated UDmax null (:mod:`nkfx.detect._critical`) for a
+    grid of ``n`` dates with minimal segment ``h`` (the exact null of the mean-shift model with
+    Gaussian errors and known variance; the asymptotic one as ``n`` grows).
+    ``detail["supF_m"]`` holds supF(m) for each m; ``detail["n_breaks"]`` the maximising m.
+
+    Parameters
+    ----------
+    y, X, h
+        As in :func:`f_statistics`.
+    max_breaks : int
+        Largest number of breaks M (capped at what the data allow); p-values are tabulated for
+        M up to 5 (``h / n <= 0.15``), 4 (0.20) and 3 (0.25).
+
+    Returns
+    -------
+    FTest
+        ``statistic = max_m supF(m)`` with
+        ``supF(m) = (n - (m + 1) k) / m * (RSS_0 - RSS_m) / RSS_m``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> y = np.r_[rng.normal(0, 1, 60), rng.normal(2, 1, 60)]
+    >>> res = udmax(y, None, h=18, max_breaks=3)
+    >>> res.detail["n_breaks"], res.pvalue < 0.01
+    (1, True)
+    """
+    from nkfx.detect._bai_perron import bai_perron
+
+    yy, XX = _as_data(y, X)
+    n, k = XX.shape
+    hh = _check_h(h, n, k)
+    if isinstance(max_breaks, bool) or not isinstance(max_breaks, int | np.integer):
+        raise NkfxTypeError(f"max_breaks must be an integer; got {max_breaks!r}")
+    if max_breaks < 1:
+        raise NkfxValueError(f"max_breaks must be at least 1; got {max_breaks}")
+    check_not_exact(*_standardise(yy, XX))
+    path = bai_perron(yy, None if X is None else XX, h=hh, max_breaks=int(max_breaks))
+    stat, fm = udmax_from_rss(np.asarray(path.rss, dtype=float), n, k)
+    mm = len(fm)
+    detail: dict[str, Any] = {"supF_m": fm, "n_breaks": int(np.argmax(fm)) + 1, "max_breaks": mm}
+    detail["breaks"] = np.asarray(path.breaks[detail["n_breaks"]])
+    try:
+        pvalue = _critical.udmax_pvalue(stat, q=k, trim=hh / n, max_breaks=mm, n=n)
+        crit = {
+            lv: _critical.udmax_quantile(lv, q=k, trim=hh / n, max_breaks=mm, n=n)
+            for lv in LEVELS
+        }
+    except NkfxValueError as exc:
+        pvalue, crit = float("nan"), {}
+        detail["note"] = f"no tabulated null: {exc}"
+    return FTest("UDmax", stat, pvalue, (float(k), float(n)), crit, None, detail)
