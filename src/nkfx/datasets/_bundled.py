@@ -65,7 +65,8 @@ def load_observations() -> pd.DataFrame:
     255
     >>> obs.groupby("currency").size().to_dict()
     {'CNY': 190, 'USD': 65}
-    >>> float(obs.loc[obs["city"] == "Hyesan", "rate"].max())
+    >>> hyesan_cny = (obs["city"] == "Hyesan") & (obs["currency"] == "CNY")
+    >>> float(obs.loc[hyesan_cny, "rate"].max())
     3210.0
     """
     from nkfx.ingest import read_rates  # datasets sit beside ingest, not before it
