@@ -1,17 +1,96 @@
+import contextlib
+import io
+import json
+
 import pandas as pd
+import pytest
 
 from nkfx._demo import main
+from nkfx._demo_story import EVENT_ID, MIN_OBS
+
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_demo_writes_the_report(tmp_path, capsys):
-    assert main(["--out", str(tmp_path / "report")]) == 0
-    out = capsys.readouterr().out
-    assert "Report folder:" in out
-    assert str((tmp_path / "report").resolve()) in out
-    cov = pd.read_csv(tmp_path / "report" / "coverage.csv")
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str]:
+    out = tmp_path_factory.mktemp("demo") / "report"
+    buffer = io.StringIO()  # a module-scoped fixture cannot use capsys
+    with contextlib.redirect_stdout(buffer):
+        assert main(["--out", str(out)]) == 0
+    return out, buffer.getvalue()
+
+
+def test_demo_prints_progress_and_names_the_folder(report) -> None:
+    out, text = report
+    assert "Report folder:" in text
+    assert str(out.resolve()) in text
+    assert "[1/6]" in text
+    assert "[6/6]" in text
+    assert text.rstrip().splitlines()[-1].startswith("  - ")  # the files are listed last
+
+
+def test_demo_writes_the_coverage_table(report) -> None:
+    out, _ = report
+    cov = pd.read_csv(out / "coverage.csv")
     assert cov["n"].sum() == 255
     hyesan = cov[(cov["city"] == "Hyesan") & (cov["currency"] == "CNY")].iloc[0]
     assert hyesan["n"] == 46
-    png = tmp_path / "report" / "rates_by_city.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cov["quarantined"].sum() == 0  # every bundled row is accepted
+    assert len(pd.read_csv(out / "quarantine.csv")) == 0
+
+
+def test_demo_writes_the_figures(report) -> None:
+    out, _ = report
+    png = out / "rates_by_city.png"
+    assert png.read_bytes()[:8] == PNG
     assert png.stat().st_size > 50_000
+    for name in ("hyesan_story.png", "breaks_hyesan_cny.png", "event_study.png",
+                 "change_probability_hyesan_cny.png"):
+        assert (out / name).read_bytes()[:8] == PNG, name
+        assert (out / name).stat().st_size > 20_000, name
+
+
+def test_results_json_tells_the_hyesan_story(report) -> None:
+    out, _ = report
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert res["data"] == {"rows_read": 255, "accepted": 255, "quarantined": 0, "market_rows": 249}
+    # Hyesan yuan (44 dates after combining same-day reports): a break between the two
+    # Daily NK reports that bracket the rumour, 850 on 2022-11-27 -> 1,120 on 2022-12-12
+    hy = res["breaks"]["Hyesan/CNY"]
+    assert hy["n_obs"] == 44
+    near = [b for b in hy["breaks"] if b["last_old"] == "2022-11-27"]
+    assert len(near) == 1
+    assert near[0]["first_new"] == "2022-12-12"
+    assert 40 < near[0]["jump_pct"] < 70
+    # dollar series are too short for a break search, and say so
+    assert res["breaks"]["Hyesan/USD"]["skipped"].startswith("11 dated reports")
+    assert all(v.get("skipped") for k, v in res["breaks"].items() if k.endswith("USD"))
+    assert all(("skipped" in v) == (v.get("n_obs", 0) < MIN_OBS) for v in res["breaks"].values())
+    # event study: the yuan change has no standard error, the dollar has no post-window data
+    rows = {(r["city"], r["currency"]): r for r in res["event_study"]["results"]}
+    assert all(r["event_id"] == EVENT_ID for r in rows.values())
+    assert rows[("Hyesan", "CNY")]["n_pre"] == 1
+    assert rows[("Hyesan", "CNY")]["change_se"] is None
+    assert rows[("Hyesan", "CNY")]["change"] == pytest.approx(0.5 * (6.745236 + 7.021084) - 6.802395,
+                                                              abs=1e-5)
+    assert rows[("Hyesan", "USD")]["n_post"] == 0
+    assert "post window" in rows[("Hyesan", "USD")]["reason"]
+    # change probability within +-30 days, for three priors; it falls as regimes are expected longer
+    cp = {r["series"]: r for r in res["change_probability"]["by_expected_run"]}
+    assert res["change_probability"]["window"] == ["2022-10-26", "2022-12-25"]
+    h = cp["Hyesan/CNY"]
+    assert 0.5 < h["180D"] < 0.95
+    assert h["90D"] > h["180D"] > h["365D"]
+    assert cp["Hyesan/USD"]["180D"] is None  # no report in the window
+
+
+def test_report_md_has_conclusions_and_links_the_figures(report) -> None:
+    out, _ = report
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert md.startswith("# nkfx demo: the Hyesan customs rumour")
+    assert "## Conclusions" in md
+    assert "cannot be tested" in md
+    assert "Hyesan and Pyongyang cannot be told apart" in md
+    for name in ("rates_by_city.png", "hyesan_story.png", "breaks_hyesan_cny.png"):
+        assert f"]({name})" in md
+    assert "| Hyesan | CNY | 46 |" in md  # coverage table

@@ -1,22 +1,55 @@
-"""The demo run by ``make demo``: read the bundled data, report coverage, draw a first figure.
+"""The demo run by ``make demo``: the Hyesan customs-rumour story on the bundled data.
 
 Usage::
 
     python -m nkfx._demo [--out DIR]
 
-It writes ``coverage.csv``, ``quarantine.csv`` and ``rates_by_city.png`` into ``DIR``
-(default ``nkfx-report``) and prints the coverage table and where the files are.
+Reads the bundled cited reports, prints a coverage table (with quarantine counts),
+finds structural breaks in the best-covered series, studies the late-2022 Hyesan
+customs rumour (yuan vs dollar, Hyesan vs Pyongyang) and the probability of a change
+within 30 days of it, and writes into ``DIR`` (default ``nkfx-report``):
+``coverage.csv``, ``quarantine.csv``, PNG figures, ``report.md`` and ``results.json``.
+It needs neither the network nor anything outside the package.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from nkfx._demo_story import (
+    AREA,
+    CITIES,
+    EVENT_ID,
+    MIN_OBS,
+    WINDOW,
+    bracket,
+    breaks_section,
+    conclusion_lines,
+    detect_all,
+    event_and_probability,
+    event_section,
+    md_table,
+    nearest,
+    probability_section,
+    series_counts,
+    with_area,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from nkfx.events import EventStudy
+
 __all__ = ["coverage_table", "main"]
+
+STEPS = 6
 
 
 def coverage_table(rates: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFrame:
@@ -57,24 +90,50 @@ def coverage_table(rates: pd.DataFrame, quarantine: pd.DataFrame) -> pd.DataFram
     return table
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo; return the process exit code."""
-    import matplotlib
+class _Progress:
+    """Numbered step lines with the elapsed time of the previous step."""
 
-    matplotlib.use("Agg")
+    def __init__(self, total: int) -> None:
+        self.total, self.step, self.t0 = total, 0, time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.step += 1
+        print(f"[{self.step}/{self.total}] {message} ...", flush=True)
+
+    def done(self) -> str:
+        return f"{time.perf_counter() - self.t0:.1f} s"
+
+
+def _save(fig: Figure, path: Path) -> str:
     import matplotlib.pyplot as plt
 
-    from nkfx.datasets import load_events, observations_path
-    from nkfx.ingest import read_rates
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path.name
+
+
+def _story_figure(market: pd.DataFrame, events: pd.DataFrame, start: pd.Timestamp) -> Figure:
+    import matplotlib.pyplot as plt
+
     from nkfx.plotting import plot_rates
 
-    parser = argparse.ArgumentParser(prog="nkfx-demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("nkfx-report"), help="output folder")
-    args = parser.parse_args(argv)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    lo, hi = start - pd.Timedelta("180D"), start + pd.Timedelta("240D")
+    near = market[market["city"].isin([*CITIES, AREA]) & market["date"].between(lo, hi)]
+    # only events inside the window: a decade-long era would stretch the date axis
+    short = events[(events["start"] >= lo) & (events["end"] <= hi)]
+    fig, axes = plt.subplots(2, 1, figsize=(9, 7), sharex=True, layout="constrained")
+    for ax, currency in zip(axes, ("CNY", "USD"), strict=True):
+        plot_rates(near, currency=currency, ax=ax, events=short, marker="o")
+        ax.set_title(f"KPW per {currency}: Hyesan and Pyongyang around the customs rumour", loc="left")
+    axes[0].set_xlim(lo, hi)
+    return fig
 
-    print(f"[1/3] reading the bundled observations ({observations_path().name}) ...", flush=True)
+
+def _read(out: Path, progress: _Progress) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    from nkfx.datasets import observations_path
+    from nkfx.ingest import read_rates
+
+    progress(f"reading the bundled observations ({observations_path().name})")
     ingest = read_rates(observations_path(), old_won="reject")
     print(ingest)
     table = coverage_table(ingest.rates, ingest.quarantine)
@@ -84,10 +143,17 @@ def main(argv: list[str] | None = None) -> int:
         print(table.to_string(float_format=lambda v: f"{v:,.0f}"))
     table.to_csv(out / "coverage.csv")
     ingest.quarantine.to_csv(out / "quarantine.csv", index=False)
-
-    print("\n[2/3] drawing rates by city with the event catalogue ...", flush=True)
-    events = load_events()
     market = ingest.rates[ingest.rates["rate_type"] == "market"]
+    info = {"rows_read": int(ingest.rows_read), "accepted": len(ingest.rates),
+            "quarantined": len(ingest.quarantine), "market_rows": len(market)}
+    return market, table, info
+
+
+def _rates_figure(market: pd.DataFrame, events: pd.DataFrame) -> Figure:
+    import matplotlib.pyplot as plt
+
+    from nkfx.plotting import plot_rates
+
     fig, axes = plt.subplots(2, 1, figsize=(10, 8), sharex=True, layout="constrained")
     for ax, currency in zip(axes, ("CNY", "USD"), strict=True):
         plot_rates(market, currency=currency, ax=ax, log=True, events=events)
@@ -96,11 +162,123 @@ def main(argv: list[str] | None = None) -> int:
     axes[-1].annotate(f"Data: {sources} and others, compiled with citations in nkfx.datasets",
                       (0, 0), xycoords="axes fraction", xytext=(0, -30),
                       textcoords="offset points", fontsize="x-small", color="0.4", va="top")
-    figure = out / "rates_by_city.png"
-    fig.savefig(figure, dpi=150)
-    plt.close(fig)
+    return fig
 
-    print(f"[3/3] done. Report folder: {out.resolve()}")
+
+def _story_figures(out: Path, combined: pd.DataFrame, found: dict[str, Any], study: EventStudy,
+                   start: pd.Timestamp) -> list[str]:
+    import matplotlib.pyplot as plt
+
+    import nkfx
+    from nkfx.datasets import load_events
+    from nkfx.plotting import plot_breaks, plot_event_study, plot_probability
+
+    credit = "Data: cited reports bundled with nkfx (Daily NK, Asia Press and others)"
+    names = [_save(_story_figure(with_area(combined), load_events(), start), out / "hyesan_story.png")]
+    main = found.get("Hyesan/CNY")
+    if main is not None and not isinstance(main, str):
+        ax = plot_breaks(main, kpw=True, credit=credit)
+        ax.set_title("Hyesan, KPW per CNY: regimes, breaks and 95% intervals", loc="left")
+        names.append(_save(cast("Figure", ax.figure), out / "breaks_hyesan_cny.png"))
+    fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
+    plot_event_study(study, ax=ax, kind="forest")
+    ax.set_title("Change around the rumour, log points (no bar: no interval; no dot: no data)",
+                 loc="left")
+    names.append(_save(fig, out / "event_study.png"))
+    cp = nkfx.change_probability(combined, city="Hyesan", currency="CNY", expected_run="180D")
+    fig, axes = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, layout="constrained")
+    ax = plot_probability(cp, ax=tuple(axes), credit=credit)
+    for each in axes:
+        each.axvspan(start - WINDOW, start + WINDOW,
+                     color="tab:orange", alpha=0.25, lw=0)
+    axes[0].set_title("Hyesan yuan and the posterior probability of a change (shaded: ±30 days "
+                      "of the rumour)", loc="left")
+    names.append(_save(fig, out / "change_probability_hyesan_cny.png"))
+    return names
+
+
+def _write(out: Path, info: dict[str, Any], table: pd.DataFrame, sections: list[list[str]],
+           conclusions: list[str], figures: list[str], results: dict[str, Any]) -> None:
+    from nkfx import __version__
+
+    lines = [f"# nkfx demo: the Hyesan customs rumour of late 2022 (nkfx {__version__})", "",
+             "In late 2022 rumours that the Hyesan customs house would reopen were reported to push "
+             "the yuan up in Hyesan while the dollar barely moved. This report tests that story on "
+             "the reports bundled with nkfx, and says what they cannot show.", "",
+             "## Conclusions", "", *[f"- {c}" for c in conclusions], "",
+             "## Data", "",
+             f"{info['rows_read']} cited reports read, {info['accepted']} accepted, "
+             f"{info['quarantined']} quarantined; {info['market_rows']} market rates used.", "",
+             md_table(table.reset_index(), "{:,.0f}"), ""]
+    for block in sections:
+        lines += [*block, ""]
+    lines += ["## Figures", "", *[f"![{f}]({f})" for f in figures], ""]
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(results, indent=1, allow_nan=False) + "\n",
+                                      encoding="utf-8")
+
+
+def _json_safe(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return records with ISO dates and None for missing values."""
+    text = frame.to_json(orient="records", date_format="iso", date_unit="s")
+    records: list[dict[str, Any]] = json.loads(text)
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; return the process exit code."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nkfx.clean import combine
+    from nkfx.datasets import load_events
+
+    parser = argparse.ArgumentParser(prog="nkfx-demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("nkfx-report"), help="output folder")
+    out: Path = parser.parse_args(argv).out
+    out.mkdir(parents=True, exist_ok=True)
+    progress = _Progress(STEPS)
+
+    market, table, info = _read(out, progress)
+    progress("drawing rates by city with the event catalogue")
+    events = load_events()
+    figures = [_save(_rates_figure(market, events), out / "rates_by_city.png")]
+    start = pd.Timestamp(events.loc[events["id"] == EVENT_ID, "start"].iloc[0])
+
+    progress(f"finding breaks in every city series with >= {MIN_OBS} reports (Bai-Perron)")
+    combined = combine(market)  # one rate per date, city and currency (median of the reports)
+    counts = series_counts(combined)
+    found = detect_all(combined, counts)
+    for key, res in found.items():
+        print(f"  {key:16s} " + (res if isinstance(res, str) else
+                                 f"{res.n_breaks} break(s): " + ", ".join(
+                                     f"{d:%Y-%m-%d}" for d in res.dates)))
+
+    progress(f"event study and change probability at {EVENT_ID} ({start:%Y-%m-%d})")
+    study, probs = event_and_probability(combined, start)
+    near = nearest(found.get("Hyesan/CNY", ""), start)
+    pivot = start if near is None else pd.Timestamp(near["last_old"])
+    labelled = with_area(combined)
+    brackets = [bracket(labelled, c, cur, pivot) for c in (*CITIES, AREA) for cur in ("CNY", "USD")]
+    conclusions = conclusion_lines(found, study, probs, brackets, start)
+
+    progress("drawing the Hyesan figures")
+    figures += _story_figures(out, combined, found, study, start)
+
+    progress("writing report.md and results.json")
+    blines, bjson = breaks_section(found)
+    results = {"data": info, "coverage": _json_safe(table.reset_index()), "breaks": bjson,
+               "event_study": study.to_dict(), "nearest_reports": brackets,
+               "change_probability": {"window": [f"{start - WINDOW:%Y-%m-%d}", f"{start + WINDOW:%Y-%m-%d}"],
+                                      "by_expected_run": _json_safe(probs.reset_index())},
+               "conclusions": conclusions, "figures": figures}
+    sections = [blines, event_section(study, brackets), probability_section(probs, start)]
+    _write(out, info, table, sections, conclusions, figures, results)
+
+    print("\nWhat the bundled data say about the Hyesan customs rumour:")
+    for line in conclusions:
+        print(f"  - {line}")
+    print(f"\nDone in {progress.done()}. Report folder: {out.resolve()}")
     for path in sorted(out.iterdir()):
         print(f"  - {path.name}")
     return 0
