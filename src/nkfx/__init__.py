@@ -6,6 +6,13 @@ stage is a module, and the names below are the public face of the package.
 
 from __future__ import annotations
 
+# One line per stage, in isort order; the stages are: ingest (read_rates), clean
+# (combine, flag, source_bias), resampling and transform, detect (Bai-Perron, PELT,
+# tests), events and probability (event studies, BOCPD), batch (many series).
+from nkfx import datasets, plotting
+from nkfx.batch import BatchResult, PowerStudy, detect_many, power_study
+from nkfx.clean import SourceBias, combine, drop_flagged, flag, source_bias
+from nkfx.detect import Breaks, TestResult, chow_test, detect, penalty_path, sup_f_test
 from nkfx.errors import (
     DataQualityWarning,
     InsufficientDataError,
@@ -16,24 +23,59 @@ from nkfx.errors import (
     SchemaError,
     UnknownCityWarning,
 )
+from nkfx.events import BreakMatch, EventStudy, event_study, event_window, match_breaks, read_events
+from nkfx.ingest import Ingest, read_rates
+from nkfx.probability import ChangeProbability, change_probability
+from nkfx.resampling import Resampled, resample
 from nkfx.schema import select, validate_rates
-
-# --- ingest (issue 2) ---
-# --- clean / resample / transform (issue 3) ---
-# --- detect (issue 4) ---
+from nkfx.transform import city_spread, cross_rate, log_rates, log_returns, rolling_volatility
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchResult",
+    "BreakMatch",
+    "Breaks",
+    "ChangeProbability",
     "DataQualityWarning",
+    "EventStudy",
+    "Ingest",
     "InsufficientDataError",
     "NkfxError",
     "NkfxTypeError",
     "NkfxValueError",
     "NkfxWarning",
+    "PowerStudy",
+    "Resampled",
     "SchemaError",
+    "SourceBias",
+    "TestResult",
     "UnknownCityWarning",
     "__version__",
+    "change_probability",
+    "chow_test",
+    "city_spread",
+    "combine",
+    "cross_rate",
+    "datasets",
+    "detect",
+    "detect_many",
+    "drop_flagged",
+    "event_study",
+    "event_window",
+    "flag",
+    "log_rates",
+    "log_returns",
+    "match_breaks",
+    "penalty_path",
+    "plotting",
+    "power_study",
+    "read_events",
+    "read_rates",
+    "resample",
+    "rolling_volatility",
     "select",
+    "source_bias",
+    "sup_f_test",
     "validate_rates",
 ]

@@ -1,0 +1,199 @@
+"""Execution layer of :func:`nkfx.detect_many`: tasks, workers, executors, progress.
+
+Groups become small picklable tasks (a key, a label, dates and rates as numpy arrays);
+:func:`run_chunk` is a top-level function so process pools and Dask can ship it.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import importlib
+import math
+import os
+import sys
+import threading
+import warnings
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from nkfx.detect.results import Breaks
+
+#: A group key: one value per ``by`` column, ``None`` where the value is missing.
+GroupKey = tuple[Any, ...]
+
+#: Python's warning filters are process-wide, so recording them is serialised per process.
+WARN_LOCK = threading.Lock()
+#: Largest chunk of groups sent as one task (keeps progress and memory smooth).
+MAX_CHUNK = 256
+
+
+class Task(NamedTuple):
+    key: GroupKey
+    label: str
+    dates: np.ndarray  # datetime64, sorted, unique
+    rates: np.ndarray  # float64
+
+
+class Outcome(NamedTuple):
+    n_obs: int
+    frame: pd.DataFrame | None  # Breaks.breaks of a successful group (index "break")
+    model_scale: tuple[str, str]  # Breaks.model, Breaks.scale (the last columns of to_frame())
+    result: Breaks | None  # kept only with keep_results=True
+    error: str  # exception type name, "" on success
+    message: str
+    warnings: tuple[tuple[str, str], ...]  # (category, message) raised while detecting
+
+
+def plain(value: Any) -> Any:
+    """Missing values (None, NaN, NaT, pd.NA) become None so keys compare and hash."""
+    return None if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) else value
+
+
+def label(key: GroupKey, by: tuple[str, ...]) -> str:
+    return " / ".join(f"(no {col})" if v is None else str(v) for col, v in zip(by, key, strict=True))
+
+
+def sort_key(key: GroupKey) -> tuple[tuple[bool, str, Any], ...]:
+    # missing values last; the type name keeps mixed-type columns sortable
+    return tuple((v is None, type(v).__name__, "" if v is None else v) for v in key)
+
+
+def make_tasks(
+    rates: pd.DataFrame, by: tuple[str, ...], combine: str | None
+) -> tuple[list[Task], dict[GroupKey, Outcome]]:
+    dates = rates["date"].to_numpy()
+    values = rates["rate"].to_numpy(dtype=np.float64, na_value=np.nan)
+    groups = rates.groupby(list(by), sort=False, dropna=False).indices
+    tasks, early = [], {}
+    for raw, idx in groups.items():
+        key = tuple(plain(v) for v in (raw if isinstance(raw, tuple) else (raw,)))
+        order = np.argsort(dates[idx], kind="stable")
+        d, v = dates[idx][order], values[idx][order]
+        same = d[1:] == d[:-1]
+        if same.any():
+            if combine is None:
+                early[key] = Outcome(
+                    len(d), None, ("", ""), None, "NkfxValueError", _dup_message(d, same, by), ()
+                )
+                continue
+            med = pd.Series(v).groupby(d, sort=True).median()
+            d, v = med.index.to_numpy(), med.to_numpy(dtype=np.float64)
+        tasks.append(Task(key, label(key, by), d, v))
+    tasks.sort(key=lambda t: sort_key(t.key))
+    return tasks, early
+
+
+def _dup_message(d: np.ndarray, same: np.ndarray, by: tuple[str, ...]) -> str:
+    dup_dates = np.unique(d[1:][same])
+    first = pd.Timestamp(dup_dates[0]).date().isoformat()
+    n_first = int((d == dup_dates[0]).sum())
+    way = "pass combine='median'" if "source" in by else "add 'source' to by= or pass combine='median'"
+    return (
+        f"several rows on one date: {dup_dates.size} date(s) (first {first} with {n_first} rows); "
+        f"{way} (or combine the reports first with nkfx.combine)"
+    )
+
+
+def run_chunk(
+    chunk: list[Task], method: str, options: dict[str, Any], keep: bool
+) -> list[tuple[GroupKey, Outcome]]:
+    """Detect breaks in each series of a chunk (top level so process pools can pickle it)."""
+    return [(task.key, _run_one(task, method, options, keep)) for task in chunk]
+
+
+def _run_one(task: Task, method: str, options: dict[str, Any], keep: bool) -> Outcome:
+    from nkfx.detect.api import detect
+
+    series = pd.Series(task.rates, index=pd.DatetimeIndex(task.dates), name=task.label)
+    n = len(series)
+    # the caller's filters (e.g. warnings as errors) must not change results between workers
+    with WARN_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = detect(series, method, **options)
+            error, message = "", ""
+        except Exception as exc:  # a failing group is reported, never raised
+            res, error, message = None, type(exc).__name__, str(exc)
+    seen = tuple((w.category.__name__, str(w.message)) for w in caught)
+    if res is None:
+        return Outcome(n, None, ("", ""), None, error, message, seen)
+    # Breaks.to_frame() is rebuilt once for all groups when assembling (cheaper than per group)
+    return Outcome(n, res.breaks, (res.model, res.scale), res if keep else None, "", "", seen)
+
+
+def _n_workers(executor: cf.Executor) -> int:
+    workers = getattr(executor, "_max_workers", None)
+    client = getattr(executor, "_client", None)  # Dask's ClientExecutor
+    if workers is None and client is not None:
+        try:
+            workers = sum(client.nthreads().values())
+        except Exception:  # an unreachable scheduler: fall back below
+            workers = None
+    return max(1, int(workers or os.cpu_count() or 1))
+
+
+def execute(
+    tasks: list[Task],
+    method: str,
+    options: dict[str, Any],
+    keep: bool,
+    executor: cf.Executor | None,
+    chunk_size: int | None,
+    progress: bool | None,
+) -> dict[GroupKey, Outcome]:
+    n_workers = 1 if executor is None else _n_workers(executor)
+    size = chunk_size or max(1, min(MAX_CHUNK, math.ceil(len(tasks) / (4 * n_workers))))
+    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+    bar = _Progress(len(tasks), bool(progress))
+    out: dict[GroupKey, Outcome] = {}
+    try:
+        if executor is None:
+            for chunk in chunks:
+                out.update(run_chunk(chunk, method, options, keep))
+                bar.update(len(chunk))
+            return out
+        futures = {executor.submit(run_chunk, c, method, options, keep): c for c in chunks}
+        for future in cf.as_completed(futures):
+            chunk = futures[future]
+            try:
+                out.update(future.result())
+            except Exception as exc:  # a dead worker fails its groups, not the run
+                lost = Outcome(0, None, ("", ""), None, type(exc).__name__, f"worker failed: {exc}", ())
+                out.update({t.key: lost._replace(n_obs=len(t.dates)) for t in chunk})
+            bar.update(len(chunk))
+        return out
+    finally:
+        bar.close()
+
+
+class _Progress:
+    """Progress on stderr when it is a terminal: tqdm if installed, else one updating line."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self.bar, self.text = total, 0, None, False
+        stream = sys.stderr
+        if not (enabled and stream is not None and stream.isatty()):
+            return
+        try:
+            tqdm = importlib.import_module("tqdm").tqdm
+            self.bar = tqdm(total=total, desc="detect_many", unit="series", file=stream)
+        except ImportError:
+            self.text = True
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.text:
+            pct = 100 * self.done // max(self.total, 1)
+            sys.stderr.write(f"\rdetect_many: {self.done}/{self.total} series ({pct}%)")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.text:
+            sys.stderr.write("\n")
