@@ -317,3 +317,35 @@ def test_daily_nk_through_read_rates_gives_the_same_weeks(shared_data):
     via_pandas = resample(daily_nk_usd(shared_data), "W-SUN")
     np.testing.assert_allclose(via_nkfx["rate"], via_pandas["rate"])
     assert via_nkfx["status"].tolist() == via_pandas["status"].tolist()
+
+
+def test_codes_remembered_by_read_rates_do_not_outlive_an_edit(tmp_path):
+    # read_rates() hands its city codes to resample() for speed; an edited column must
+    # be grouped afresh, never with the stale codes of the original.
+    import nkfx
+
+    path = tmp_path / "r.csv"
+    pd.DataFrame({
+        "date": ["2022-01-03", "2022-01-04", "2022-01-05", "2022-01-06"],
+        "city": ["Hyesan", "Hyesan", "Sinuiju", "Sinuiju"],
+        "rate": [800.0, 820.0, 900.0, 920.0],
+    }).to_csv(path, index=False)
+    rates = nkfx.read_rates(path, currency="CNY", source_name="Daily NK").rates
+    weekly = nkfx.resample(rates, "W-SUN", max_gap="7D")
+    assert sorted(weekly["city"]) == ["Hyesan", "Sinuiju"]
+    edited = rates.copy()
+    edited.loc[edited.index[2:], "city"] = "Hyesan"
+    weekly = nkfx.resample(edited, "W-SUN", max_gap="7D")
+    assert weekly["city"].tolist() == ["Hyesan"]
+    assert weekly["rate"].tolist() == [860.0]  # median of 800, 820, 900, 920
+    assert weekly["n_obs"].tolist() == [4]
+
+
+def test_iso_csv_with_one_empty_date_quarantines_it(tmp_path):
+    import nkfx
+
+    path = tmp_path / "r.csv"
+    path.write_text("date,city,rate\n2022-01-03,Hyesan,800\n,Hyesan,810\n2022-01-17,Hyesan,820\n")
+    ingest = nkfx.read_rates(path, currency="CNY", source_name="Daily NK")
+    assert len(ingest.rates) == 2
+    assert ingest.quarantine[["row", "column", "reason"]].values.tolist() == [[1, "date", "date is missing"]]

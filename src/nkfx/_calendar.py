@@ -54,7 +54,13 @@ def aggregate(cell: np.ndarray, n_cells: int, day: np.ndarray, value: np.ndarray
     if how == "mean":
         agg = np.bincount(cell, weights=value, minlength=n_cells)[occupied] / count[occupied]
     elif how == "median":
-        agg = pd.Series(value).groupby(cell, sort=True).median().to_numpy(float)
+        # occupied cells renumbered 0..k-1 in order, as categories that all occur: pandas
+        # then groups by these codes as they are instead of hashing a million cell ids
+        rank = (np.cumsum(count > 0) - 1)[cell]
+        groups = pd.CategoricalIndex(
+            pd.Categorical.from_codes(rank, categories=pd.RangeIndex(len(occupied))))
+        medians = pd.Series(value).groupby(groups, observed=False, sort=True).median()
+        agg = medians.to_numpy(float)
     else:  # first / last by date, ties in input order: one stable sort on a combined key
         key = cell * (int(day.max() - day.min()) + 1) + (day - day.min())
         order = np.argsort(key, kind="stable")

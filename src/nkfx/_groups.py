@@ -7,7 +7,9 @@ is a key value of its own, never dropped.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,22 +27,67 @@ def group_codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.
     Codes run from 0 to G - 1 in the sorted order of the keys (missing values last);
     row ``k`` of the key table holds the key values of code ``k``.
     """
-    codes = np.zeros(len(frame), dtype=np.int64)
-    size = 1
+    combined = np.zeros(len(frame), dtype=np.int64)
+    parts, sizes = [], []
     for col in by:
-        c, n_values = _factorize(frame[col])
-        codes = codes * n_values + c
-        size *= n_values
+        c, uniques = factorize_sorted(frame[col])
+        n_values = max(len(uniques), 1)
+        if n_values > 1:  # a constant column leaves the codes as they are
+            combined *= n_values
+            combined += c
+        parts.append((c, uniques))
+        sizes.append(n_values)
+    size = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
     if size <= 4 * len(frame) + 1024:  # dense: relabel by counting, O(n) instead of a sort
-        present = np.bincount(codes, minlength=size) > 0
-        compact = (np.cumsum(present) - 1)[codes]
+        present = np.bincount(combined, minlength=size) > 0
+        compact = (np.cumsum(present) - 1)[combined]
+        used = np.flatnonzero(present)
     else:
-        compact = np.asarray(pd.factorize(codes, sort=True)[0], dtype=np.int64)
-    # any row of a group carries its key values; which one the scatter keeps does not matter
-    some_row = np.zeros(int(compact.max()) + 1 if len(compact) else 0, dtype=np.int64)
-    some_row[compact] = np.arange(len(frame), dtype=np.int64)
-    keys = pd.DataFrame({col: frame[col].take(some_row).to_numpy() for col in by})
+        compact, used = pd.factorize(combined, sort=True)
+        compact = np.asarray(compact, dtype=np.int64)
+    digits = {}  # each group's code in every key column, from its combined code
+    rest = np.asarray(used, dtype=np.int64)
+    for col, n_values in zip(reversed(by), reversed(sizes), strict=True):
+        rest, digits[col] = np.divmod(rest, n_values)
+    keys = pd.DataFrame({col: _values_at(frame[col], uniques, digits[col], c, compact)
+                         for col, (c, uniques) in zip(by, parts, strict=True)})
     return compact, keys
+
+
+def _values_at(column: pd.Series, uniques: Any, digit: np.ndarray, codes: np.ndarray,
+               compact: np.ndarray) -> np.ndarray:
+    """Return the key values of each group.
+
+    Text comes from the few uniques (a take from a chunked Arrow column would first copy
+    the whole column); other dtypes from one row of each group.
+    """
+    if isinstance(column.dtype, pd.StringDtype):
+        return pd.Series(uniques, dtype=column.dtype).take(digit).to_numpy()
+    some_row = np.zeros(len(digit), dtype=np.int64)
+    some_row[compact] = np.arange(len(column), dtype=np.int64)  # any row of the group
+    return column.take(some_row).to_numpy()
+
+
+def flag_duplicates(dates: np.ndarray, *codes: np.ndarray) -> np.ndarray:
+    """Flag every row whose day (``datetime64[ns]`` at midnight) and codes another shares."""
+    key = dates.view("int64") // 86_400_000_000_000  # datetime64[ns] at midnight -> days
+    if len(key) == 0:
+        return np.zeros(0, dtype=bool)
+    key -= key.min()  # in place from here on: no fresh memory per step
+    span = float(key.max() + 1)
+    for part in codes:
+        size = int(part.max()) + 1
+        if size > 1:  # a constant column does not split groups
+            span *= size
+            key *= size
+            key += part
+    if span <= 4 * len(key) + 2**20:  # dense keys: count them, no hashing
+        return np.asarray((np.bincount(key, minlength=int(span)) > 1)[key])
+    if span < 2.0**62:  # one int64 key hashes much faster than four columns
+        return np.asarray(pd.Series(key).duplicated(keep=False))
+    days = dates.view("int64") // 86_400_000_000_000
+    frame = pd.DataFrame({"d": days, **{str(i): c for i, c in enumerate(codes)}})
+    return np.asarray(frame.duplicated(keep=False))
 
 
 def is_constant(column: pd.Series) -> bool:
@@ -52,12 +99,60 @@ def is_constant(column: pd.Series) -> bool:
     return bool((head == first).all()) and bool((column == first).all())
 
 
-def _factorize(column: pd.Series) -> tuple[np.ndarray, int]:
-    """Codes in the sorted order of the values (missing last) and their count."""
-    if is_constant(column):
-        return np.zeros(len(column), dtype=np.int64), 1  # skip hashing
+def factorize_sorted(column: pd.Series) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(column, sort=True, use_na_sentinel=False)``, reusing remembered codes.
+
+    The codes may be a shared read-only array of a small integer dtype; the uniques may
+    include values no row has (when the codes were remembered for a subset).
+    """
+    known = _known_codes(column)
+    if known is not None:
+        return known[0], known[1]  # read-only, small integer dtype
+    if is_constant(column):  # skip hashing
+        return np.zeros(len(column), dtype=np.int64), column.iloc[:1].array
     codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=False)
-    return np.asarray(codes, dtype=np.int64), max(len(uniques), 1)
+    return np.asarray(codes, dtype=np.int64), uniques
+
+
+# Factorising a million strings costs tens of milliseconds, and read_rates() has
+# already done it. Arrow-backed string columns are immutable, so codes computed once
+# for one Arrow array stay valid for as long as that very array lives: they are kept
+# here, keyed by its identity and dropped with it (a changed column is a new array).
+_KNOWN_CODES: dict[int, tuple[weakref.ref[Any], np.ndarray, Any]] = {}
+
+
+def _known_codes(column: pd.Series) -> tuple[np.ndarray, Any] | None:
+    array = column.array
+    if not isinstance(array, pd.arrays.ArrowExtensionArray):
+        return None
+    data = array.__arrow_array__()
+    known = _KNOWN_CODES.get(id(data))
+    if known is None or known[0]() is not data or len(known[1]) != len(column):
+        return None
+    return known[1], known[2]
+
+
+def remember_codes(column: pd.Series, codes: np.ndarray, uniques: Any) -> None:
+    """Record ``pd.factorize(column, sort=True, use_na_sentinel=False)`` of ``column``.
+
+    ``uniques`` may hold values no row has, as long as the codes index them in sorted
+    order (missing last). Later :func:`group_codes` / :func:`factorize_sorted` calls on
+    this very column then skip hashing. A no-op unless the column is Arrow-backed
+    (pandas' default ``str``).
+    """
+    array = column.array
+    if not isinstance(array, pd.arrays.ArrowExtensionArray) or len(codes) != len(column):
+        return
+    data = array.__arrow_array__()
+    key = id(data)
+
+    def forget(ref: weakref.ref[Any], key: int = key) -> None:
+        if key in _KNOWN_CODES and _KNOWN_CODES[key][0] is ref:
+            del _KNOWN_CODES[key]
+
+    codes = codes.view()
+    codes.flags.writeable = False  # shared by every caller from now on
+    _KNOWN_CODES[key] = (weakref.ref(data, forget), codes, uniques)
 
 
 _PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000,

@@ -7,8 +7,11 @@ choosing the layout, and stacking wide tables (a column per city) cell by cell.
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+import re
+import warnings
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ import pandas as pd
 from nkfx._parse import is_real_numeric
 from nkfx._typing import PathLike
 from nkfx._validate import check_type
-from nkfx.errors import NkfxValueError
+from nkfx.errors import NkfxTypeError, NkfxValueError
 from nkfx.names import canonical_city, is_known_city
 
 #: Canonical field -> header spellings recognised (after lower-casing, spaces -> "_").
@@ -40,6 +43,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
 #: read_rates() option -> the field it fills.
 CONSTANTS = {"city": "city", "currency": "currency", "source_name": "source",
               "date_precision": "date_precision", "rate_type": "rate_type"}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 @dataclass
 class Cells:
     """The input as one observation per position (a wide table stacked city by city)."""
@@ -48,46 +54,105 @@ class Cells:
     fields: dict[str, pd.Series]
     columns: dict[str, Any]  # field -> user's column name (array for stacked city columns)
     extras: dict[Hashable, pd.Series]
+    #: field -> the input column as text, by input row (when it was parsed on reading)
+    raw: dict[str, Callable[[], pd.Series]] = field(default_factory=dict)
 
 
-def load(source: PathLike | pd.DataFrame, *, sheet: str | int,
-          sep: str) -> tuple[pd.DataFrame, str | None]:
+def load(source: PathLike | pd.DataFrame, *, sheet: str | int, sep: str,
+         columns: Mapping[str, Hashable] | None = None) -> Loaded:
     if isinstance(source, pd.DataFrame):
-        return source, None
+        return Loaded(source, None)
     check_type("source", source, (str, os.PathLike), "a file path or a pandas DataFrame")
     path = Path(source)
     suffix = path.suffix.lower()
     if not path.exists():
         raise FileNotFoundError(f"source file not found: {str(path)!r}")
     if suffix in (".csv", ".txt"):
-        return _read_csv(path, sep), str(path)
+        frame, reread = _read_csv(path, sep, columns)
+        return Loaded(frame, str(path), reread)
     extra = "excel" if suffix in (".xlsx", ".xlsm", ".xls") else "parquet"
     if suffix not in (".xlsx", ".xlsm", ".xls", ".parquet", ".pq"):
         raise NkfxValueError(f"source must be a .csv, .txt, .xlsx, .xls or .parquet file; "
                              f"got {path.name!r}")
     try:
         if extra == "excel":
-            return pd.read_excel(path, sheet_name=sheet), str(path)
-        return pd.read_parquet(path), str(path)
+            return Loaded(pd.read_excel(path, sheet_name=sheet), str(path))
+        return Loaded(pd.read_parquet(path), str(path))
     except ImportError as exc:
         raise ImportError(f"reading {suffix} files needs an optional dependency: "
                           f'pip install "nkfx[{extra}]" ({exc})') from exc
 
 
-def _read_csv(path: Path, sep: str) -> pd.DataFrame:
-    # The C engine measured faster than engine="pyarrow" here (pyarrow turns ISO dates
-    # into Python date objects); low_memory=False infers one dtype per column.
-    for encoding in ("utf-8-sig", "cp949"):
+@dataclass(frozen=True)
+class Loaded:
+    """The input table; ``reread`` gives the CSV as text when dates were parsed on reading."""
+
+    frame: pd.DataFrame
+    path: str | None
+    reread: Callable[[], pd.DataFrame] | None = None
+
+
+def _read_csv(path: Path, sep: str, columns: Mapping[str, Hashable] | None
+              ) -> tuple[pd.DataFrame, Callable[[], pd.DataFrame] | None]:
+    with path.open("rb") as handle:  # pandas decodes plain UTF-8 in C, utf-8-sig in Python
+        utf8 = "utf-8-sig" if handle.read(3) == b"\xef\xbb\xbf" else "utf-8"
+    for encoding in (utf8, "cp949"):
         try:
-            return pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
+            label = _iso_date_column(path, sep, encoding, columns)
+            frame = _read_csv_as(path, sep, encoding, label)
+            if label is None or frame[label].dtype.kind != "M":
+                return frame, None  # dates left as text (or numbers) for nkfx's parser
+            reread = partial(_read_csv_as, path, sep, encoding, None)
+            if frame[label].isna().any():  # nkfx tells a missing date from an unreadable one
+                return reread(), None
+            return frame, reread
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
-            return pd.DataFrame()
+            return pd.DataFrame(), None
         except pd.errors.ParserError as exc:
             raise NkfxValueError(f"could not read {path.name!r} as CSV: {exc}") from exc
     raise NkfxValueError(f"could not decode {path.name!r} as UTF-8 or cp949 (Korean); "
                          f"save it as UTF-8 and try again")
+
+
+def _read_csv_as(path: Path, sep: str, encoding: str, dates: str | None) -> pd.DataFrame:
+    """Read with ``parse_dates=[dates]`` when given; one dtype inferred per column.
+
+    The C engine measured faster than engine="pyarrow" (pyarrow turns ISO dates into
+    Python date objects), and reading in chunks faster than ``low_memory=False``; only
+    when chunks disagree on a column's type (pandas' DtypeWarning) is the file read
+    again in one piece, so every column still gets one type.
+    """
+    parse = [dates] if dates is not None else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.DtypeWarning)
+        try:
+            return pd.read_csv(path, sep=sep, encoding=encoding, parse_dates=parse)
+        except pd.errors.DtypeWarning:
+            pass
+    return pd.read_csv(path, sep=sep, encoding=encoding, parse_dates=parse, low_memory=False)
+
+
+def _iso_date_column(path: Path, sep: str, encoding: str,
+                     columns: Mapping[str, Hashable] | None) -> str | None:
+    """Return the date column's label when its first value is a ``YYYY-MM-DD`` day.
+
+    pandas guesses the format of a date column from its first value and parses every
+    distinct value once with it, leaving the text as it is if any value does not fit;
+    for ``%Y-%m-%d`` that is exactly nkfx's first pass, ``to_datetime(format="%Y-%m-%d")``.
+    """
+    head = pd.read_csv(path, sep=sep, encoding=encoding, nrows=100, dtype=str)
+    try:
+        j = resolve_columns(head, columns).get("date")
+    except (NkfxValueError, NkfxTypeError):
+        return None  # reported properly once the whole file is read
+    if j is None or not isinstance(head.columns[j], str):
+        return None
+    values = head.iloc[:, j].dropna()
+    if len(values) == 0 or not _ISO_DAY.fullmatch(str(values.iloc[0])):
+        return None
+    return str(head.columns[j])
 
 
 def _header_key(label: Hashable) -> str:
@@ -168,7 +233,9 @@ def stack(frame: pd.DataFrame, mapping: dict[str, int], city_columns: list[int])
     n, labels = len(frame), list(frame.columns)
     used = set(mapping.values()) | set(city_columns)
     stacked = bool(city_columns)
-    row = np.repeat(np.arange(n, dtype=np.int64), len(city_columns) if stacked else 1)
+    row = np.arange(n, dtype=np.int64)
+    if stacked:
+        row = np.repeat(row, len(city_columns))
 
     def pick(j: int) -> pd.Series:
         column = frame.iloc[row, j] if stacked else frame.iloc[:, j]

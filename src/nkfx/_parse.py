@@ -12,18 +12,14 @@ import math
 import re
 import sys
 import warnings
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from nkfx._text import STRING, Text, factorize, factorize_raw
 from nkfx.errors import NkfxValueError, UnknownCityWarning
 from nkfx.names import canonical_city, canonical_currency, canonical_source, is_known_city
 
-#: Text columns: pandas' string dtype where it is the default (pandas 3: separate
-#: Arrow-backed blocks, fast missing checks), else object as in schema.empty_rates().
-_STRING: Any = "str" if int(pd.__version__.split(".")[0]) >= 3 else object
 #: What a text field holds when the input does not say.
 DEFAULTS = {"source": "unknown", "date_precision": "day", "rate_type": "market"}
 
@@ -55,6 +51,8 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\d{4})\s*년\s*(\d{1,2})\s*월\s*(\d{1,2})\s*일?"), "yyyy"),
     (re.compile(r"(\d{4})(\d{2})(\d{2})"), "yyyy"),
 )
+_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000,
+            "ns": 86_400_000_000_000}
 _EXCEL_ORIGIN = np.datetime64("1899-12-30", "D")
 _SERIAL_RANGE = (20000.0, 80000.0)  # 1954-10-02 .. 2119-01-10
 _DATE_MIN, _DATE_MAX = np.datetime64("1678-01-01", "D"), np.datetime64("2261-12-31", "D")
@@ -65,9 +63,19 @@ def is_real_numeric(values: pd.Series) -> bool:
     return bool(pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values))
 
 
+def _floats(values: pd.Series) -> np.ndarray:
+    """Return a numeric column as float64 (a view when it already is); missing -> NaN."""
+    if isinstance(values.dtype, np.dtype):  # NumPy-backed: NaN already marks missing
+        return np.asarray(values, dtype=float)
+    return values.to_numpy(dtype=float, na_value=np.nan)  # nullable Int64/Float64
+
+
 def classify(values: np.ndarray) -> np.ndarray:
     """Problem code of each float: missing, not finite, zero, negative or OK."""
     code = np.zeros(len(values), dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        if len(values) and values.min() > 0 and np.isfinite(values.max()):  # NaN fails
+            return code
     code[values < 0] = NEGATIVE
     code[values == 0] = ZERO
     code[np.isinf(values)] = NOT_FINITE
@@ -75,39 +83,10 @@ def classify(values: np.ndarray) -> np.ndarray:
     return code
 
 
-def factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Codes (-1 = missing) and the distinct values as stripped strings."""
-    return factorize_raw(values)[:2]
-
-
-def factorize_raw(values: pd.Series) -> tuple[np.ndarray, pd.Series, np.ndarray]:
-    """Like :func:`factorize`, plus the distinct values as they were (object array)."""
-    try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    except TypeError:  # unhashable cells (lists, dicts): compare their text
-        mask = values.isna().to_numpy()
-        codes, uniques = pd.factorize(values.astype(str).mask(mask), use_na_sentinel=True)
-    raw = np.asarray(uniques, dtype=object)
-    text = pd.Series(raw, dtype=object).map(raw_text)
-    return np.asarray(codes), text.str.strip(), raw
-
-
-def raw_text(value: object) -> str:
-    """Return the value as the user would have typed it: ``0.0`` -> ``"0"``, missing -> ``""``."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return ""
-        if math.isfinite(value) and float(value).is_integer():
-            return str(int(value))
-    return str(value)
-
-
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse a column of rates; return ``(low, high, code)`` (low == high unless a range)."""
     if is_real_numeric(values):
-        number = values.to_numpy(dtype=float, na_value=np.nan)
+        number = _floats(values)
         return number, number, classify(number)
     codes, text = factorize(values)
     low, high, code = _parse_number_text(text)
@@ -180,6 +159,9 @@ def parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_localize(None)
     if pd.api.types.is_datetime64_dtype(values):
+        fast = _valid_days(values.to_numpy())
+        if fast is not None:
+            return fast, np.zeros(len(fast), dtype=np.int8)
         days = values.to_numpy().astype("datetime64[D]")
         return _finish_dates(days, np.where(np.isnat(days), MISSING, OK).astype(np.int8))
     if is_real_numeric(values):
@@ -194,6 +176,21 @@ def parse_dates(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     take = np.where(codes < 0, len(text), codes)
     days = np.append(distinct, np.datetime64("NaT", "D"))[take]
     return _finish_dates(days, np.append(distinct_code, np.int8(MISSING))[take])
+
+
+def _valid_days(values: np.ndarray) -> np.ndarray | None:
+    """``datetime64[ns]`` days when every value is a date in range, else None (slow path)."""
+    unit = np.datetime_data(values.dtype)[0]
+    if len(values) == 0 or unit not in _PER_DAY:
+        return None
+    ticks, per_day = values.view(np.int64), _PER_DAY[unit]
+    lo = _DATE_MIN.astype(f"datetime64[{unit}]").view(np.int64)
+    hi = (_DATE_MAX + 1).astype(f"datetime64[{unit}]").view(np.int64)
+    if ticks.min() < lo or ticks.max() >= hi:  # NaT is the smallest int64
+        return None
+    days = ticks // per_day
+    days *= _PER_DAY["ns"]  # in place: one new array, not two
+    return days.view("datetime64[ns]")
 
 
 def _finish_dates(days: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -271,9 +268,13 @@ def rate_values(fields: dict[str, pd.Series],
                  problems: Problems) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rate (midpoint of a range), low and high; bounds from ``rate_low``/``rate_high`` columns."""
     low, high, code = parse_numbers(fields["rate"])
-    rate = _midpoint(low, high)
-    from_range = (code == OK) & (low != high)
-    out_low, out_high = np.where(from_range, low, np.nan), np.where(from_range, high, np.nan)
+    if low is high:  # a numeric column: no ranges (and a copy, never the input's memory)
+        rate, out_low, out_high = low.copy(), np.full(len(low), np.nan), np.full(len(low), np.nan)
+    else:
+        rate = _midpoint(low, high)
+        from_range = (code == OK) & (low != high)
+        out_low = np.where(from_range, low, np.nan)
+        out_high = np.where(from_range, high, np.nan)
     bounds = {}
     for side, out in (("rate_low", out_low), ("rate_high", out_high)):
         if side in fields:
@@ -292,10 +293,11 @@ def rate_values(fields: dict[str, pd.Series],
     for side in ("rate_low", "rate_high"):
         if side in fields:
             problems.add_codes(bounds[side + "_code"], side)
-    with np.errstate(invalid="ignore"):
-        reversed_ = out_low > out_high
-    problems.add(reversed_, REASONS[REVERSED],
-                 "rate_low" if "rate_low" in fields else "rate")
+    if low is not high or "rate_low" in fields or "rate_high" in fields:  # else no bounds
+        with np.errstate(invalid="ignore"):
+            reversed_ = out_low > out_high
+        problems.add(reversed_, REASONS[REVERSED],
+                     "rate_low" if "rate_low" in fields else "rate")
     return rate, out_low, out_high
 
 
@@ -303,45 +305,6 @@ def _midpoint(low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Middle of a range without overflow (1e308 + 1e308 would be inf)."""
     with np.errstate(invalid="ignore", over="ignore"):
         return np.where(low == high, low, low / 2 + high / 2)
-
-
-def filled(n: int, value: str | None) -> np.ndarray:
-    out = np.empty(n, dtype=object)
-    out.fill(value)  # much faster than np.full for object arrays
-    return out
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text field as distinct values plus, per position, an index into them."""
-
-    distinct: np.ndarray  # object array of canonical values (None = missing)
-    take: np.ndarray | None  # None: a constant, distinct[0] everywhere
-    size: int
-    same_as: pd.Series | None = None  # the input column, when it is already canonical
-
-    def _count(self, where: slice | np.ndarray) -> int:
-        return len(range(*where.indices(self.size))) if isinstance(where, slice) else len(where)
-
-    def values(self, where: slice | np.ndarray) -> np.ndarray:
-        if self.take is None:
-            return filled(self._count(where), self.distinct[0])
-        return np.asarray(self.distinct[self.take[where]])
-
-    def series(self, where: slice | np.ndarray) -> pd.Series:
-        if self.same_as is not None:  # clean input: no copy of a million strings
-            return self.same_as.iloc[where].reset_index(drop=True)
-        if _STRING is object:
-            return pd.Series(self.values(where), dtype=object, copy=False)
-        index = (np.zeros(self._count(where), dtype=np.intp) if self.take is None
-                 else self.take[where])
-        return pd.Series(pd.array(self.distinct, dtype=_STRING).take(index), copy=False)
-
-    def codes(self, where: slice | np.ndarray) -> np.ndarray:
-        if self.take is None:
-            return np.zeros(self._count(where), dtype=np.int64)
-        canonical = pd.factorize(self.distinct, use_na_sentinel=False)[0]
-        return np.asarray(canonical[self.take[where]])
 
 
 def text_field(fields: dict[str, pd.Series], constants: dict[str, str], name: str, n: int,
@@ -360,18 +323,20 @@ def text_field(fields: dict[str, pd.Series], constants: dict[str, str], name: st
     mapper = {"currency": _try_currency, "city": canonical_city,
               "source": canonical_source if name not in fields else str}.get(name, str)
     values = np.array([*(mapper(t) if t else default for t in distinct), default], dtype=object)
-    take = np.where(codes < 0, len(distinct), codes)
+    has_missing = bool((codes < 0).any())
+    take = np.where(codes < 0, len(distinct), codes) if has_missing else codes
     if name == "city":
         unknown = [t for t in distinct if t and not is_known_city(t)]
         if unknown:
             _warn_unknown_cities(unknown)
-    if name == "currency" and pd.isna(values).any():
+    if name == "currency" and (has_missing or pd.isna(values[:-1]).any()):
         missing = np.append(distinct.eq("").to_numpy(), True)
         problems.add(missing[take], "currency is missing", "currency")
         problems.add(pd.isna(values)[take], "currency is not recognised", "currency")
-    canonical = (_STRING is not object and column.dtype == _STRING
-                 and not (codes < 0).any() and list(raw) == list(values[:-1]))
-    return Text(values, take, n, column if canonical else None)
+    canonical = (STRING is not object and column.dtype == STRING
+                 and not has_missing and list(raw) == list(values[:-1]))
+    one = len(distinct) == 1 and not has_missing  # a constant: no index per position
+    return Text(values, None if one else take, n, column if canonical else None)
 
 
 def _try_currency(text: str) -> str | None:

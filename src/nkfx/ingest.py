@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nkfx import _parse
+from nkfx._groups import flag_duplicates, remember_codes
 from nkfx._ingest_table import (
     Cells,
     check_fields,
@@ -23,7 +24,8 @@ from nkfx._ingest_table import (
     resolve_columns,
     stack,
 )
-from nkfx._parse import Problems, Text, rate_values, text_field
+from nkfx._parse import Problems, rate_values, text_field
+from nkfx._text import Text, raw_text
 from nkfx._typing import Errors, Layout, OldWon, PathLike
 from nkfx._validate import check_option, check_type
 from nkfx.errors import NkfxValueError, SchemaError
@@ -156,9 +158,6 @@ class Ingest:
         return f"<p>{head}</p>{self.summary().to_html(index=False)}"
 
 
-
-
-
 def read_rates(
     source: PathLike | pd.DataFrame,
     *,
@@ -267,11 +266,15 @@ def read_rates(
     check_option("errors", errors, ("quarantine", "raise"))
     constants = _check_constants(city=city, currency=currency, source_name=source_name,
                                  date_precision=date_precision, rate_type=rate_type)
-    frame, path = load(source, sheet=sheet, sep=sep)
+    loaded = load(source, sheet=sheet, sep=sep, columns=columns)
+    frame, path = loaded.frame, loaded.path
     mapping = resolve_columns(frame, columns)
     city_columns = city_columns_of(frame, mapping, layout)
     check_fields(frame, mapping, city_columns, constants)
     cells = stack(frame, mapping, city_columns)
+    if loaded.reread is not None and "date" in mapping:  # dates parsed while reading
+        reread, j = loaded.reread, mapping["date"]
+        cells.raw["date"] = lambda: reread().iloc[:, j]
     rates, quarantine, pre_reform = _build(cells, constants, old_won)
     labels = list(frame.columns)
     options: dict[str, Any] = {
@@ -319,15 +322,15 @@ def _build(cells: Cells, constants: dict[str, str],
     adjust, pre_reform = _redenominate(dates, (rate, low, high), problems, old_won)
     ok = problems.ok
     keep: slice | np.ndarray = slice(None) if ok.all() else np.flatnonzero(ok)
+    keys = {name: text[name].sorted_codes(keep) for name in ("city", "currency", "source")}
     data: dict[Hashable, Any] = {
-        "date": pd.Series(dates[keep]), "city": text["city"].series(keep),
+        "date": dates[keep], "city": text["city"].series(keep),
         "currency": text["currency"].series(keep), "rate": rate[keep],
         "source": text["source"].series(keep), "rate_low": low[keep], "rate_high": high[keep],
         "date_precision": text["date_precision"].series(keep),
         "rate_type": text["rate_type"].series(keep),
         "won_adjustment": adjust.series(keep),
-        "duplicate": _duplicated(dates[keep], *(text[k].codes(keep) for k in
-                                                ("city", "currency", "source"))),
+        "duplicate": flag_duplicates(dates[keep], *(codes for codes, _ in keys.values())),
         "row": cells.row[keep],
     }
     kept: dict[Hashable, pd.Series] = {name: fields[name] for name in _KEPT if name in fields}
@@ -336,32 +339,22 @@ def _build(cells: Cells, constants: dict[str, str],
         while label in data:  # an extra column named like an output column
             label = f"{label}_input"
         data[label] = series.iloc[keep].reset_index(drop=True)
-    rates = validate_rates(pd.DataFrame(data))
+    rates = validate_rates(pd.DataFrame(data, copy=False))  # fresh arrays: no copies
+    for name, (codes, uniques) in keys.items():  # resample() and others reuse these
+        remember_codes(rates[name], codes, uniques)
     bad = np.flatnonzero(~ok)
     quarantine = _quarantine(cells, problems, bad, text["city"].values(bad),
                              text["currency"].values(bad))
     return rates, quarantine, pre_reform
 
 
-def _duplicated(dates: np.ndarray, *codes: np.ndarray) -> np.ndarray:
-    """Flag every member of a group sharing date, city, currency and source."""
-    days = dates.astype("datetime64[D]").view("int64")
-    key = days - (days.min() if len(days) else 0)
-    span = float(key.max() + 1) if len(key) else 1.0
-    for part in codes:
-        size = int(part.max()) + 1 if len(part) else 1
-        span *= size
-        key = key * size + part
-    if span < 2.0**62:  # one int64 key hashes much faster than four columns
-        return np.asarray(pd.Series(key).duplicated(keep=False))
-    frame = pd.DataFrame({"d": days, **{str(i): c for i, c in enumerate(codes)}})
-    return np.asarray(frame.duplicated(keep=False))
-
-
 def _redenominate(dates: np.ndarray, values: tuple[np.ndarray, ...], problems: Problems,
                   old_won: OldWon | None) -> tuple[Text, int]:
     """Apply the ``old_won`` choice to rows dated before 2009-11-30; refuse to guess."""
-    pre = problems.ok & (dates < np.datetime64(REDENOMINATION_DATE))
+    reform = np.datetime64(REDENOMINATION_DATE, "ns")
+    if len(dates) and dates.view(np.int64).min() >= reform.view(np.int64):  # NaT is lowest
+        return Text(np.array(["none"], dtype=object), None, len(dates)), 0
+    pre = problems.ok & (dates < reform)
     count = int(pre.sum())
     if count == 0 or old_won == "reject":
         if count:
@@ -389,7 +382,11 @@ def _quarantine(cells: Cells, problems: Problems, bad: np.ndarray, city: np.ndar
     value, column = np.empty(len(bad), dtype=object), np.empty(len(bad), dtype=object)
     for name in pd.unique(field_of):
         sel = field_of == name
-        value[sel] = [_parse.raw_text(v) for v in cells.fields[name].iloc[bad[sel]]]
+        if name in cells.raw:  # the text as written, not the value parsed from it
+            raw = cells.raw[name]().iloc[cells.row[bad[sel]]]
+        else:
+            raw = cells.fields[name].iloc[bad[sel]]
+        value[sel] = [raw_text(v) for v in raw]
         label = cells.columns[name]
         column[sel] = label[bad[sel]] if isinstance(label, np.ndarray) else str(label)
     return pd.DataFrame({

@@ -23,8 +23,8 @@ from nkfx._groups import (
     checked_rates,
     day_numbers,
     days_to_dates,
+    factorize_sorted,
     group_codes,
-    is_constant,
 )
 from nkfx._typing import Aggregate
 from nkfx._validate import check_option, check_type, to_timedelta
@@ -314,10 +314,7 @@ def _resample_long(rates: pd.DataFrame, offset: BaseOffset, right: bool, how: st
 
 def _sources(rates: pd.DataFrame, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """Return the distinct sources of each series, sorted and joined by '; '."""
-    source = rates["source"]
-    if is_constant(source):  # one outlet: no hashing
-        return np.full(n_groups, str(source.iloc[0]), dtype=object)
-    s_codes, s_names = pd.factorize(source, sort=True, use_na_sentinel=False)
+    s_codes, s_names = factorize_sorted(rates["source"])
     n_names = max(len(s_names), 1)
     pairs = np.flatnonzero(np.bincount(codes * n_names + s_codes, minlength=n_groups * n_names))
     names = [str(x) for x in s_names]
