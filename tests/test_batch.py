@@ -243,6 +243,18 @@ def test_progress_line_on_terminal(rates: pd.DataFrame, monkeypatch: pytest.Monk
     assert fake.getvalue() == "\rdetect_many: 6/12 series (50%)\rdetect_many: 12/12 series (100%)\n"
 
 
+def test_progress_shown_in_a_notebook(rates: pd.DataFrame, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(_batch_run, "_in_notebook", lambda: True)
+    monkeypatch.setattr(_batch_run.importlib, "import_module", _no_module)
+    detect_many(rates, by=BY3, progress=True, chunk_size=6)
+    assert capsys.readouterr().err.endswith("\rdetect_many: 12/12 series (100%)\n")
+
+
+def _no_module(name: str) -> object:
+    raise ImportError(name)
+
+
 # --- argument errors ---------------------------------------------------------------------------
 
 

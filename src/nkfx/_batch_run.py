@@ -169,16 +169,23 @@ def execute(
         bar.close()
 
 
+def _in_notebook() -> bool:
+    """Tell whether we run in a Jupyter kernel (stderr is no terminal there, yet shows a line)."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 class _Progress:
-    """Progress on stderr when it is a terminal: tqdm if installed, else one updating line."""
+    """Progress on stderr in a terminal or a notebook: tqdm if installed, else one updating line."""
 
     def __init__(self, total: int, enabled: bool) -> None:
         self.total, self.done, self.bar, self.text = total, 0, None, False
         stream = sys.stderr
-        if not (enabled and stream is not None and stream.isatty()):
+        notebook = _in_notebook()
+        if not (enabled and stream is not None and (stream.isatty() or notebook)):
             return
         try:
-            tqdm = importlib.import_module("tqdm").tqdm
+            tqdm = importlib.import_module("tqdm.auto" if notebook else "tqdm").tqdm
             self.bar = tqdm(total=total, desc="detect_many", unit="series", file=stream)
         except ImportError:
             self.text = True

@@ -191,8 +191,9 @@ def detect_many(
         identical whichever is used. Threads gain little: detection holds the GIL and
         warnings are recorded under a process-wide lock.
     progress : bool, optional
-        Show progress on stderr (``tqdm`` if installed, else one updating line); only
-        when stderr is a terminal, silent otherwise.
+        Show progress on stderr (``tqdm`` if installed, else one updating line) when
+        stderr is a terminal or the code runs in a Jupyter notebook; silent otherwise
+        (log files, CI).
     keep_results : bool, default False
         Keep every group's :class:`nkfx.Breaks` in ``BatchResult.results``.
     combine : {None, "median"}, default None
