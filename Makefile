@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(PY) -m nkfx._demo --out nkfx-report
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks examples
+	$(PY) -m ruff check src tests benchmarks examples tools
 	$(PY) -m mypy
 
 test: lint
