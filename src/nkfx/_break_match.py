@@ -46,18 +46,47 @@ class BreakMatch:
     tolerance: pd.Timedelta
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the per-break table (a copy)."""
+        """Return the per-break table (a copy).
+
+        Examples
+        --------
+        >>> from nkfx.events import match_breaks
+        >>> m = match_breaks(["2022-01-24", "2019-03-01"], "freight_train_resumes_2022", tolerance="30D")
+        >>> m.to_frame()[["date", "lag_days", "matched"]]
+                date  lag_days  matched
+        0 2019-03-01   -1052.0    False
+        1 2022-01-24       8.0     True
+        """
         return self.breaks.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return both tables and the scores as JSON-safe types."""
+        """Return both tables and the scores as JSON-safe types.
+
+        Examples
+        --------
+        >>> from nkfx.events import match_breaks
+        >>> m = match_breaks(["2022-01-24", "2019-03-01"], "freight_train_resumes_2022", tolerance="30D")
+        >>> d = m.to_dict()
+        >>> sorted(d)
+        ['breaks', 'events', 'precision', 'recall', 'tolerance_days']
+        >>> d["breaks"][1]["date"], d["breaks"][1]["matched"], d["tolerance_days"]
+        ('2022-01-24', True, 30.0)
+        """
         out: dict[str, Any] = json_safe({
             "breaks": self.breaks, "events": self.events, "precision": self.precision,
             "recall": self.recall, "tolerance_days": self.tolerance / pd.Timedelta(days=1)})
         return out
 
     def summary(self) -> str:
-        """Return a text summary: precision, recall, then each break with its nearest event."""
+        """Return a text summary: precision, recall, then each break with its nearest event.
+
+        Examples
+        --------
+        >>> from nkfx.events import match_breaks
+        >>> m = match_breaks(["2022-01-24", "2019-03-01"], "freight_train_resumes_2022", tolerance="30D")
+        >>> print(m.summary().splitlines()[-1])
+          break 2022-01-24: 8 days after freight_train_resumes_2022 (matched)
+        """
         lines = [f"Breaks vs events (tolerance {self.tolerance.days} days): {len(self.breaks)} breaks, "
                  f"{len(self.events)} events; precision {self.precision:.2f}, recall {self.recall:.2f}"]
         for r in self.breaks.to_dict("records"):
@@ -79,6 +108,16 @@ class BreakMatch:
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from nkfx.events import match_breaks
+        >>> m = match_breaks(["2022-01-24", "2019-03-01"], "freight_train_resumes_2022", tolerance="30D")
+        >>> ax = m.plot()
+        >>> type(ax).__name__, ax.get_ylabel()
+        ('Axes', 'break - event start (days)')
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
         if ax is None:
             import matplotlib.pyplot as plt

@@ -220,11 +220,36 @@ class EventStudy:
     notes: tuple[str, ...] = field(default=())
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the per-event table (a copy)."""
+        """Return the per-event table (a copy).
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> res.to_frame()[["event_id", "currency", "change"]].round(2)
+                              event_id currency  change
+        0   freight_train_resumes_2022      CNY    0.00
+        1  strike_force_crackdown_2024      CNY    0.15
+        2   freight_train_resumes_2022      USD    0.29
+        3  strike_force_crackdown_2024      USD    0.17
+        """
         return self.results.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the results, parameters and notes as JSON-safe types (the placebo draws left out)."""
+        """Return the results, parameters and notes as JSON-safe types (the placebo draws left out).
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> d = res.to_dict()
+        >>> sorted(d), len(d["results"]), d["params"]["n_placebo"]
+        (['notes', 'params', 'results'], 4, 100)
+        """
         out: dict[str, Any] = json_safe({"results": self.results, "params": self.params,
                                          "notes": list(self.notes)})
         return out
@@ -248,6 +273,17 @@ class EventStudy:
         pandas.DataFrame
             ``n_events, change, change_se, change_lower, change_upper, pvalue`` and the
             same for ``abnormal``, per group.
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> res.pooled()[["city", "currency", "n_change", "change"]].round(2)
+             city currency  n_change  change
+        0  Hyesan      CNY         2    0.08
+        1  Hyesan      USD         2    0.23
         """
         keys = ["city", "currency"] if by is None else [by] if isinstance(by, str) else list(by)
         missing = [k for k in keys if k not in self.results]
@@ -285,6 +321,17 @@ class EventStudy:
             ``diff_se`` (``sqrt(se_a**2 + se_b**2)``, exact for independent series and
             conservative when they move together), ``diff_lower``, ``diff_upper``,
             ``diff_pvalue``, ``diff_abnormal``, ``diff_abnormal_se``.
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> res.compare()[["event_id", "currency", "base", "diff_change"]].round(2)  # CNY minus USD
+                              event_id currency base  diff_change
+        0   freight_train_resumes_2022      CNY  USD        -0.28
+        1  strike_force_crackdown_2024      CNY  USD        -0.02
         """
         check_option("by", by, ("currency", "city"))
         other = "city" if by == "currency" else "currency"
@@ -313,7 +360,17 @@ class EventStudy:
         return pd.DataFrame(rows)
 
     def summary(self) -> str:
-        """Return a text table: one line per event and series, then the notes."""
+        """Return a text table: one line per event and series, then the notes.
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> print(res.summary().splitlines()[3])
+          freight_train_resumes_2022  Hyesan/USD  change +0.286 (se 0.008, p 4.49e-10, ...
+        """
         p = self.params
         lines = [f"Event study: pre {p['before']}, post {p['after']}, gap {p['gap']}, "
                  f"anchor {p['anchor']}, scale {p['scale']}, HAC bandwidth {p['bandwidth']}, "
@@ -348,6 +405,18 @@ class EventStudy:
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> ax = res.plot()
+        >>> type(ax).__name__, ax.get_xlabel(), len(ax.get_yticks())
+        ('Axes', 'change (log points)', 4)
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
         from nkfx.plotting import plot_event_study
 

@@ -79,11 +79,32 @@ class Ingest:
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the accepted rate frame (:attr:`rates`)."""
+        """Return the accepted rate frame (:attr:`rates`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from nkfx import read_rates
+        >>> raw = pd.DataFrame({"date": ["2022-10-05", "2022-10-19"], "city": "Hyesan", "rate": ["820", "0"]})
+        >>> result = read_rates(raw, currency="CNY", source_name="Daily NK")
+        >>> result.to_frame()[["date", "city", "currency", "rate", "source"]]
+                date    city currency   rate    source
+        0 2022-10-05  Hyesan      CNY  820.0  Daily NK
+        """
         return self.rates
 
     def reasons(self) -> pd.Series:
-        """Return the number of quarantined rows per reason, most frequent first."""
+        """Return the number of quarantined rows per reason, most frequent first.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from nkfx import read_rates
+        >>> raw = pd.DataFrame({"date": ["2022-10-05", "2022-10-19"], "city": "Hyesan", "rate": ["820", "0"]})
+        >>> result = read_rates(raw, currency="CNY", source_name="Daily NK")
+        >>> result.reasons().to_dict()
+        {'rate is zero': 1}
+        """
         return self.quarantine["reason"].value_counts().rename("rows")
 
     def summary(self) -> pd.DataFrame:
@@ -95,6 +116,16 @@ class Ingest:
             Columns ``city``, ``currency``, ``n``, ``first``, ``last``, ``sources``,
             ``duplicates``, ``quarantined``. Rows without a city show ``"(none)"``;
             quarantined rows whose currency could not be read show ``"(unknown)"``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from nkfx import read_rates
+        >>> raw = pd.DataFrame({"date": ["2022-10-05", "2022-10-19"], "city": "Hyesan", "rate": ["820", "0"]})
+        >>> result = read_rates(raw, currency="CNY", source_name="Daily NK")
+        >>> result.summary()[["city", "currency", "n", "quarantined"]]
+             city currency  n  quarantined
+        0  Hyesan      CNY  1            1
         """
         rates = self.rates.assign(city=self.rates["city"].fillna("(none)"))
         table = rates.groupby(["city", "currency"], sort=True).agg(
@@ -115,7 +146,18 @@ class Ingest:
         return table.reset_index()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return counts, reasons and options as JSON-safe values."""
+        """Return counts, reasons and options as JSON-safe values.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from nkfx import read_rates
+        >>> raw = pd.DataFrame({"date": ["2022-10-05", "2022-10-19"], "city": "Hyesan", "rate": ["820", "0"]})
+        >>> result = read_rates(raw, currency="CNY", source_name="Daily NK")
+        >>> d = result.to_dict()
+        >>> {k: d[k] for k in ("rows_read", "accepted", "quarantined", "reasons")}
+        {'rows_read': 2, 'accepted': 1, 'quarantined': 1, 'reasons': {'rate is zero': 1}}
+        """
         return {
             "rows_read": self.rows_read,
             "accepted": len(self.rates),
@@ -126,7 +168,20 @@ class Ingest:
         }
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Plot accepted rates over time, one line per city and currency (log scale)."""
+        """Plot accepted rates over time, one line per city and currency (log scale).
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import pandas as pd
+        >>> from nkfx import read_rates
+        >>> raw = pd.DataFrame({"date": ["2022-10-05", "2022-10-19"], "city": "Hyesan", "rate": ["820", "0"]})
+        >>> result = read_rates(raw, currency="CNY", source_name="Daily NK")
+        >>> ax = result.plot()
+        >>> type(ax).__name__, ax.get_yscale(), [line.get_label() for line in ax.get_lines()]
+        ('Axes', 'log', ['Hyesan CNY'])
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+        """
         if ax is None:
             import matplotlib.pyplot as plt
 

@@ -182,7 +182,17 @@ class ChangeProbability:
         return window_probability(self._core, s, e)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return one row per date: value, probability, filtered, hazard, expected_run."""
+        """Return one row per date: value, probability, filtered, hazard, expected_run.
+
+        Examples
+        --------
+        >>> from nkfx import change_probability
+        >>> from nkfx.datasets import load_observations
+        >>> res = change_probability(load_observations(), city="Hyesan", currency="CNY", source="Daily NK")
+        >>> frame = res.to_frame()
+        >>> frame.shape, frame.columns.tolist()
+        ((39, 6), ['date', 'value', 'probability', 'filtered', 'hazard', 'expected_run'])
+        """
         frame = pd.DataFrame({
             "value": self.values,
             "probability": self.probability,
@@ -193,7 +203,19 @@ class ChangeProbability:
         return frame.reset_index()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the per-date table, parameters and notes as JSON-safe types."""
+        """Return the per-date table, parameters and notes as JSON-safe types.
+
+        Examples
+        --------
+        >>> from nkfx import change_probability
+        >>> from nkfx.datasets import load_observations
+        >>> res = change_probability(load_observations(), city="Hyesan", currency="CNY", source="Daily NK")
+        >>> d = res.to_dict()
+        >>> sorted(d), len(d["table"]), d["params"]["model"]
+        (['log_evidence', 'notes', 'params', 'table'], 39, 'level')
+        >>> d["table"][0]["date"], d["table"][0]["probability"]  # NaN on the first date -> None
+        ('2011-11-27', None)
+        """
         from nkfx._event_study import json_safe
 
         out: dict[str, Any] = json_safe({"table": self.to_frame(), "log_evidence": self.log_evidence,
@@ -201,7 +223,16 @@ class ChangeProbability:
         return out
 
     def summary(self) -> str:
-        """Return a text summary: data, options, and the dates most likely to start a regime."""
+        """Return a text summary: data, options, and the dates most likely to start a regime.
+
+        Examples
+        --------
+        >>> from nkfx import change_probability
+        >>> from nkfx.datasets import load_observations
+        >>> res = change_probability(load_observations(), city="Hyesan", currency="CNY", source="Daily NK")
+        >>> print(res.summary().splitlines()[1])
+          observations: 39 from 2011-11-27 to 2025-02-02
+        """
         p = self.params
         idx = pd.DatetimeIndex(self.values.index)
         top = self.probability.dropna().sort_values(ascending=False)
@@ -237,6 +268,17 @@ class ChangeProbability:
         -------
         matplotlib.axes.Axes
             The axes holding the probabilities.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from nkfx import change_probability
+        >>> from nkfx.datasets import load_observations
+        >>> res = change_probability(load_observations(), city="Hyesan", currency="CNY", source="Daily NK")
+        >>> ax = res.plot()
+        >>> type(ax).__name__, len(ax.figure.axes), ax.get_ylabel()
+        ('Axes', 2, 'posterior probability of a change')
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
         from nkfx.plotting import plot_probability
 

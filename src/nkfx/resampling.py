@@ -83,11 +83,35 @@ class Resampled:
     interpolate: bool
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the long table (one row per city and bin), a copy."""
+        """Return the long table (one row per city and bin), a copy.
+
+        Examples
+        --------
+        >>> from nkfx import resample
+        >>> from nkfx.datasets import simulate
+        >>> cny = simulate(seed=0).rates.query("currency == 'CNY' and source == 'Daily NK'")
+        >>> res = resample(cny, "W-SUN", wide=True)
+        >>> frame = res.to_frame()
+        >>> len(frame) == res.rates.size, frame.columns.tolist()
+        (True, ['date', 'city', 'currency', 'source', 'rate', 'status', 'n_obs', 'days_to_obs'])
+        """
         return self.long.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return parameters, status counts and the long table as JSON-safe objects."""
+        """Return parameters, status counts and the long table as JSON-safe objects.
+
+        Examples
+        --------
+        >>> from nkfx import resample
+        >>> from nkfx.datasets import simulate
+        >>> cny = simulate(seed=0).rates.query("currency == 'CNY' and source == 'Daily NK'")
+        >>> res = resample(cny, "W-SUN", wide=True)
+        >>> d = res.to_dict()
+        >>> sorted(d)
+        ['counts', 'currency', 'freq', 'how', 'interpolate', 'max_gap_days', 'rows']
+        >>> d["freq"], d["max_gap_days"], d["counts"]["Hyesan"]["filled"], d["rows"][0]["date"]
+        ('W-SUN', 35, 105, '2018-01-21')
+        """
         long = self.long.assign(date=self.long["date"].dt.strftime("%Y-%m-%d"),
                                 status=self.long["status"].astype(str))
         long = long.astype(object).where(long.notna(), None)
@@ -98,13 +122,37 @@ class Resampled:
                 "rows": long.to_dict(orient="records")}
 
     def counts(self) -> pd.DataFrame:
-        """Return the number of bins of each status per city."""
+        """Return the number of bins of each status per city.
+
+        Examples
+        --------
+        >>> from nkfx import resample
+        >>> from nkfx.datasets import simulate
+        >>> cny = simulate(seed=0).rates.query("currency == 'CNY' and source == 'Daily NK'")
+        >>> res = resample(cny, "W-SUN", wide=True)
+        >>> res.counts()
+                    Hyesan  Pyongyang  Sinuiju
+        observed       115        114      117
+        aggregated       4          3        2
+        filled         105        118      120
+        missing        135        124      120
+        """
         counts = {c: self.status[c].value_counts().reindex(list(STATUSES), fill_value=0)
                   for c in self.status.columns}
         return pd.DataFrame(counts, index=list(STATUSES)).astype("int64")
 
     def summary(self) -> str:
-        """Return a short text description: calendar, parameters and status counts."""
+        """Return a short text description: calendar, parameters and status counts.
+
+        Examples
+        --------
+        >>> from nkfx import resample
+        >>> from nkfx.datasets import simulate
+        >>> cny = simulate(seed=0).rates.query("currency == 'CNY' and source == 'Daily NK'")
+        >>> res = resample(cny, "W-SUN", wide=True)
+        >>> print(res.summary().splitlines()[0])
+        Resampled CNY rates, freq='W-SUN', how='median', max_gap=35D, interpolate=True: 359 dates ...
+        """
         head = (
             f"Resampled {self.currency} rates, freq={self.freq!r}, how={self.how!r}, "
             f"max_gap={self.max_gap.days}D, interpolate={self.interpolate}: "
@@ -133,6 +181,18 @@ class Resampled:
         Returns
         -------
         matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from nkfx import resample
+        >>> from nkfx.datasets import simulate
+        >>> cny = simulate(seed=0).rates.query("currency == 'CNY' and source == 'Daily NK'")
+        >>> res = resample(cny, "W-SUN", wide=True)
+        >>> ax = res.plot()
+        >>> type(ax).__name__, ax.get_ylabel(), [t.get_text() for t in ax.get_legend().get_texts()]
+        ('Axes', 'KPW per CNY', ['Hyesan', 'Pyongyang', 'Sinuiju'])
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
         import matplotlib.pyplot as plt
 

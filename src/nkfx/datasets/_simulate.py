@@ -73,11 +73,26 @@ class Simulation:
     params: dict[str, Any] = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the simulated rate frame (a copy)."""
+        """Return the simulated rate frame (a copy).
+
+        Examples
+        --------
+        >>> from nkfx.datasets import simulate
+        >>> frame = simulate(seed=0).to_frame()
+        >>> frame.shape, frame.columns[:5].tolist(), frame.columns[-1]
+        ((1179, 13), ['date', 'city', 'currency', 'rate', 'source'], 'true_rate')
+        """
         return self.rates.copy()
 
     def summary(self) -> str:
-        """Return a short text description of what was simulated."""
+        """Return a short text description of what was simulated.
+
+        Examples
+        --------
+        >>> from nkfx.datasets import simulate
+        >>> print(simulate(seed=0).summary())
+        Simulation(seed=0): 1179 observations, 3 cities, 2 sources, 2018-01-15 to 2024-11-29; ...
+        """
         counts = self.anomalies["kind"].value_counts().to_dict()
         return (
             f"Simulation(seed={self.params['seed']}): {len(self.rates)} observations, "
