@@ -16,7 +16,7 @@ from nkfx._plot_style import format_rate_axis, tidy
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from nkfx._event_study import EventStudy
+    from nkfx._event_result import EventStudy
     from nkfx.detect.results import Breaks
     from nkfx.probability import ChangeProbability
 

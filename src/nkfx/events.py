@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from nkfx._break_match import BreakMatch, match_breaks
-from nkfx._event_study import EventStudy, WindowSpec, run_event_study
+from nkfx._event_result import EventStudy
+from nkfx._event_study import WindowSpec, run_event_study
 from nkfx._validate import check_option, to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError, SchemaError
 from nkfx.probability import prepare_series, to_scale

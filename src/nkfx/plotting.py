@@ -23,7 +23,7 @@ from nkfx.errors import NkfxTypeError, NkfxValueError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from nkfx._event_study import EventStudy
+    from nkfx._event_result import EventStudy
     from nkfx.detect.results import Breaks
     from nkfx.probability import ChangeProbability
 
@@ -247,7 +247,7 @@ def plot_event_study(study: EventStudy, *, ax: Axes | Sequence[Axes] | None = No
     ('change (log points)', 2)
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
-    from nkfx._event_study import EventStudy
+    from nkfx._event_result import EventStudy
     from nkfx._plot_results import draw_forest, draw_placebo, draw_study_path
 
     if not isinstance(study, EventStudy):

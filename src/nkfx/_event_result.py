@@ -1,0 +1,255 @@
+"""The result of :func:`nkfx.event_study`: per-event changes, pooled and compared."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from nkfx._event_study import json_safe, normal_pvalue, z_value
+from nkfx._validate import check_option
+from nkfx.errors import NkfxValueError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["EventStudy"]
+
+
+@dataclass(frozen=True, eq=False)
+class EventStudy:
+    """Per-event changes in (log) level around catalogued events, with uncertainty.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        One row per event and series (``city``, ``currency``): ``event_id, start, end,
+        status, scope, n_pre, n_post, pre_start, pre_end, post_start, post_end, pre_level, post_level,
+        change, change_se, change_lower, change_upper, pvalue, pre_slope_30d, abnormal,
+        abnormal_se, abnormal_lower, abnormal_upper, abnormal_pvalue, placebo_pvalue,
+        n_placebo, overlaps, reason``. Levels and changes are in log points with
+        ``scale="log"``. ``reason`` is empty when every number could be computed and
+        says why otherwise; ``overlaps`` lists other events whose windows overlap.
+    placebo : pandas.DataFrame
+        The placebo statistics: ``city, currency, date`` (the pseudo-event) and
+        ``statistic``.
+    params : dict
+        Every option used.
+    notes : tuple of str
+        What was done to the input (medians per date, ...).
+    """
+
+    results: pd.DataFrame
+    placebo: pd.DataFrame
+    params: dict[str, Any]
+    notes: tuple[str, ...] = field(default=())
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the per-event table (a copy).
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> res.to_frame()[["event_id", "currency", "change"]].round(2)
+                              event_id currency  change
+        0   freight_train_resumes_2022      CNY    0.00
+        1  strike_force_crackdown_2024      CNY    0.15
+        2   freight_train_resumes_2022      USD    0.29
+        3  strike_force_crackdown_2024      USD    0.17
+        """
+        return self.results.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the results, parameters and notes as JSON-safe types (the placebo draws left out).
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> d = res.to_dict()
+        >>> sorted(d), len(d["results"]), d["params"]["n_placebo"]
+        (['notes', 'params', 'results'], 4, 100)
+        """
+        out: dict[str, Any] = json_safe({"results": self.results, "params": self.params,
+                                         "notes": list(self.notes)})
+        return out
+
+    def pooled(self, by: str | list[str] | None = None) -> pd.DataFrame:
+        """Average the changes over events: mean and standard error of the mean.
+
+        Rows with a finite ``change`` and ``change_se`` enter (likewise for the
+        abnormal change). The standard error combines the per-event ones as
+        ``sqrt(sum se**2) / k``, which treats the events as independent (the placebo
+        exclusion keeps their windows apart only if they do not overlap; see
+        ``overlaps``).
+
+        Parameters
+        ----------
+        by : str or list of str, optional
+            Columns to group by; default ``["city", "currency"]`` (one pooled row per series).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``n_events, change, change_se, change_lower, change_upper, pvalue`` and the
+            same for ``abnormal``, per group.
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> res.pooled()[["city", "currency", "n_change", "change"]].round(2)
+             city currency  n_change  change
+        0  Hyesan      CNY         2    0.08
+        1  Hyesan      USD         2    0.23
+        """
+        keys = ["city", "currency"] if by is None else [by] if isinstance(by, str) else list(by)
+        missing = [k for k in keys if k not in self.results]
+        if missing:
+            raise NkfxValueError(f"by must name columns of results; got {missing}")
+        z = z_value(self.params["level"])
+        rows = []
+        for key, part in self.results.groupby(keys, dropna=False, sort=True):
+            row: dict[str, Any] = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+            for stat in ("change", "abnormal"):
+                ok = part[np.isfinite(part[stat]) & np.isfinite(part[f"{stat}_se"])]
+                k = len(ok)
+                mean = float(ok[stat].mean()) if k else math.nan
+                se = float(np.sqrt((ok[f"{stat}_se"] ** 2).sum())) / k if k else math.nan
+                row.update({f"n_{stat}": k, stat: mean, f"{stat}_se": se, f"{stat}_lower": mean - z * se,
+                            f"{stat}_upper": mean + z * se, f"{stat}_pvalue": normal_pvalue(mean, se)})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def compare(self, by: str = "currency", base: str | None = None) -> pd.DataFrame:
+        """Difference in changes between series, event by event (e.g. Hyesan CNY minus USD).
+
+        Parameters
+        ----------
+        by : {"currency", "city"}, default "currency"
+            Compare currencies within a city, or cities within a currency.
+        base : str, optional
+            The series subtracted; default ``"USD"`` (or ``"Pyongyang"``) when present,
+            else the first in sort order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per event, other key and non-base level: ``diff_change``,
+            ``diff_se`` (``sqrt(se_a**2 + se_b**2)``, exact for independent series and
+            conservative when they move together), ``diff_lower``, ``diff_upper``,
+            ``diff_pvalue``, ``diff_abnormal``, ``diff_abnormal_se``.
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> res.compare()[["event_id", "currency", "base", "diff_change"]].round(2)  # CNY minus USD
+                              event_id currency base  diff_change
+        0   freight_train_resumes_2022      CNY  USD        -0.28
+        1  strike_force_crackdown_2024      CNY  USD        -0.02
+        """
+        check_option("by", by, ("currency", "city"))
+        other = "city" if by == "currency" else "currency"
+        res = self.results
+        levels = sorted(str(v) for v in res[by].dropna().unique())
+        if base is None:
+            default = "USD" if by == "currency" else "Pyongyang"
+            base = default if default in levels else (levels[0] if levels else None)
+        if base not in levels:
+            raise NkfxValueError(f"base must be one of the {by} values {levels}; got {base!r}")
+        z = z_value(self.params["level"])
+        rows = []
+        for (event, key), part in res.groupby(["event_id", other], dropna=False, sort=True):
+            ref = part[part[by] == base]
+            if ref.empty:
+                continue
+            r = ref.iloc[0]
+            for _, row in part[part[by] != base].iterrows():
+                diff = row["change"] - r["change"]
+                se = math.sqrt(row["change_se"] ** 2 + r["change_se"] ** 2)
+                rows.append({"event_id": event, other: key, by: row[by], "base": base,
+                             "diff_change": diff, "diff_se": se, "diff_lower": diff - z * se,
+                             "diff_upper": diff + z * se, "diff_pvalue": normal_pvalue(diff, se),
+                             "diff_abnormal": row["abnormal"] - r["abnormal"],
+                             "diff_abnormal_se": math.hypot(row["abnormal_se"], r["abnormal_se"])})
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        """Return a text table: one line per event and series, then the notes.
+
+        Examples
+        --------
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> print(res.summary().splitlines()[3])
+          freight_train_resumes_2022  Hyesan/USD  change +0.286 (se 0.008, p 4.49e-10, ...
+        """
+        p = self.params
+        lines = [f"Event study: pre {p['before']}, post {p['after']}, gap {p['gap']}, "
+                 f"anchor {p['anchor']}, scale {p['scale']}, HAC bandwidth {p['bandwidth']}, "
+                 f"{p['n_placebo']} placebo dates (seed {p['seed']}, statistic {p['statistic']!r})"]
+        for r in self.results.to_dict("records"):
+            label = "/".join(str(r[k]) for k in ("city", "currency") if isinstance(r[k], str)) or "series"
+            head = f"  {r['event_id']:<32} {label:<14}"
+            if r["reason"] and math.isnan(r["change"]):
+                lines.append(f"{head} n/a: {r['reason']}")
+                continue
+            lines.append(
+                f"{head} change {r['change']:+.3f} (se {r['change_se']:.3f}, p {r['pvalue']:.3g}, "
+                f"placebo p {r['placebo_pvalue']:.3g}); abnormal {r['abnormal']:+.3f} "
+                f"[n {r['n_pre']}/{r['n_post']}]" + (f"  note: {r['reason']}" if r["reason"] else ""))
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def plot(self, ax: Axes | None = None, kind: str = "forest", **kwargs: Any) -> Axes:
+        """Plot the study: a forest of events (default) or the average path around them.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes (or a pair for ``kind="path"``), optional
+            Axes to draw on; a new figure is created when omitted.
+        kind : {"forest", "path"}, default "forest"
+            ``"forest"``: each event's change with its confidence interval.
+            ``"path"``: days from the event on the x axis, the mean change with its
+            band, and the placebo distribution (see :func:`nkfx.plotting.plot_event_study`).
+        **kwargs
+            Passed to :func:`nkfx.plotting.plot_event_study`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from nkfx import event_study
+        >>> from nkfx.datasets import simulate
+        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
+        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
+        >>> ax = res.plot()
+        >>> type(ax).__name__, ax.get_xlabel(), len(ax.get_yticks())
+        ('Axes', 'change (log points)', 4)
+        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+        """
+        from nkfx.plotting import plot_event_study
+
+        return plot_event_study(self, ax=ax, kind=kind, **kwargs)
+
+    def _repr_html_(self) -> str:
+        html: str = self.results.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return html
