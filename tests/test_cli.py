@@ -270,3 +270,19 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert proc.stdout.startswith("usage: nkfx")
     for command in ("summary", "detect", "events", "plot", "report"):
         assert command in proc.stdout
+
+
+def test_rows_of_another_rate_type_are_reported_not_silently_dropped(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text("date,city,currency,rate,source,rate_type\n"
+                    "2022-01-02,Hyesan,CNY,800,Daily NK,market\n"
+                    "2022-01-03,Hyesan,CNY,700,Daily NK,bank\n"
+                    "2022-01-04,Hyesan,CNY,810,Daily NK,market\n", encoding="utf-8")
+    code, _, err = run(capsys, "plot", path, "-o", tmp_path / "a.png")
+    assert code == 0
+    assert err == ("nkfx: note: 1 row(s) with rate_type other than 'market' left out "
+                   "(use --rate-type any to keep all)\n")
+    code, _, err = run(capsys, "plot", path, "-o", tmp_path / "b.png", "--rate-type", "any")
+    assert code == 0
+    assert err == ""

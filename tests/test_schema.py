@@ -92,3 +92,25 @@ def test_validators():
         to_timedelta("max_gap", "-3D")
     with pytest.raises(NkfxValueError, match="max_gap must be a duration such as '30D'"):
         to_timedelta("max_gap", "a month")
+
+
+def test_select_matches_canonical_names_sorts_and_copies():
+    from nkfx.schema import select
+
+    f = frame(date=pd.to_datetime(["2022-01-17", "2022-01-03", "2022-01-10"]),
+              city=["Hyesan", "Hyesan", "Sinuiju"], currency=["CNY", "CNY", "CNY"])
+    before = f.copy(deep=True)
+    out = select(f, city="혜산", currency="yuan")  # Hangul and a spelled-out currency
+    assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2022-01-03", "2022-01-17"]
+    assert out["rate"].tolist() == [845.0, 820.0]
+    out.loc[out.index[0], "rate"] = 1.0
+    pd.testing.assert_frame_equal(f, before)  # a copy: the caller's frame is untouched
+
+
+def test_select_names_what_the_frame_has_when_nothing_matches():
+    from nkfx.schema import select
+
+    with pytest.raises(NkfxValueError, match=r"no rows with city='Chongjin'; the frame has city in \['Hyesan'\]"):
+        select(frame(), city="Chongjin")
+    with pytest.raises(NkfxValueError, match=r"no rows with source='NK Times'; .* \['Daily NK'\]"):
+        select(frame(), source="NK Times")

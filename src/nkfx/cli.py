@@ -265,6 +265,9 @@ def rates_of(args: argparse.Namespace) -> pd.DataFrame:
             found = sorted(str(v) for v in rates["rate_type"].dropna().unique())
             raise NkfxError(f"no rows with rate_type {args.rate_type!r}; the file has {found} "
                             "(use --rate-type any to keep all)")
+        if not kept.all():  # bank or official rates left out: say so, never silently
+            print(f"nkfx: note: {int((~kept).sum())} row(s) with rate_type other than "
+                  f"{args.rate_type!r} left out (use --rate-type any to keep all)", file=sys.stderr)
         rates = rates.loc[kept]
     if filters:
         rates = select(rates, **filters)
