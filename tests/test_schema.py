@@ -110,7 +110,8 @@ def test_select_matches_canonical_names_sorts_and_copies():
 def test_select_names_what_the_frame_has_when_nothing_matches():
     from nkfx.schema import select
 
-    with pytest.raises(NkfxValueError, match=r"no rows with city='Chongjin'; the frame has city in \['Hyesan'\]"):
+    expected = r"no rows with city='Chongjin'; the frame has city in \['Hyesan'\]"
+    with pytest.raises(NkfxValueError, match=expected):
         select(frame(), city="Chongjin")
     with pytest.raises(NkfxValueError, match=r"no rows with source='NK Times'; .* \['Daily NK'\]"):
         select(frame(), source="NK Times")
