@@ -16,7 +16,8 @@ HAC variant (``hac=True``), exactly ``Fstats(y ~ X, from = h, vcov. = kernHAC)``
    small-sample factor ``n / (n - 2k)``, recoloured, sandwiched with ``(Z'Z)^{-1}``;
 3. ``F(b) = d' V_dd^{-1} d`` (Wald form). The bandwidth is re-estimated at every date, as in R.
 
-Cost O(n^2 log n) for the HAC path.
+Cost O(n^2 log n) for the HAC path; :mod:`nkfx.detect._hac_path` computes it for all dates at
+once, :func:`hac_wald` is the per-date reference it is tested against.
 """
 
 from __future__ import annotations
@@ -154,7 +155,9 @@ def f_statistics(
     hh = _check_h(h, *XX.shape)
     b, f = _f_path(yy, XX, hh)
     if hac:
-        f = np.array([hac_wald(yy, XX, int(i)) for i in b])
+        from nkfx.detect._hac_path import hac_f_paths  # vectorised; equals hac_wald per date
+
+        f = hac_f_paths(yy[None], XX, b)[0]
     return b, f
 
 
