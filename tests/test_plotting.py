@@ -269,6 +269,22 @@ def test_plot_breaks_pelt_has_no_bands_and_kpw_draws_rates(step_rates):
     assert [len(ax2.lines), len(ax2.patches)] == [len(ax.lines), 0]
 
 
+def test_plot_breaks_does_not_join_long_silences(step_rates):
+    # a year without reports between the two regimes: the data line must show the gap
+    later = step_rates.assign(date=step_rates["date"].where(step_rates.index < 30,
+                                                            step_rates["date"] + pd.Timedelta("365D")))
+    res = detect(later, city="Hyesan", currency="CNY")
+    y = plot_breaks(res).lines[0].get_ydata()
+    assert len(y) == 61
+    assert np.isnan(y).sum() == 1
+    assert np.isnan(y[30])
+    joined = plot_breaks(res, max_gap=None).lines[0].get_ydata()
+    np.testing.assert_allclose(joined, res.series.to_numpy())
+    with pytest.raises(NkfxValueError, match="max_gap"):
+        plot_breaks(res, max_gap="soon")
+    plt.close("all")
+
+
 def test_plot_breaks_rejects_other_objects():
     with pytest.raises(NkfxTypeError, match=r"breaks must be a Breaks result of nkfx\.detect; got DataFrame"):
         plot_breaks(pd.DataFrame())
@@ -330,9 +346,12 @@ def test_event_study_given_axes_inset_and_gap(study, rng):
 
 
 def test_event_study_forest_and_errors(study):
-    ax = study.plot()  # the method's default: forest
+    ax = study.plot(kind="forest")
     assert ax.get_xlabel() == "change (log points)"
-    assert study.plot(kind="path").get_ylabel() == "change (log points)"
+    # the method's default is the function's: the path with the placebo beside it
+    default = study.plot()
+    assert default.get_ylabel() == "change (log points)"
+    assert len(default.figure.axes) == 2
     _fig, pair = plt.subplots(1, 2)
     with pytest.raises(NkfxValueError, match="ax holds 2 Axes but placebo=False leaves the second empty"):
         plot_event_study(study, ax=pair, placebo=False)

@@ -216,17 +216,19 @@ class EventStudy:
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
-    def plot(self, ax: Axes | None = None, kind: str = "forest", **kwargs: Any) -> Axes:
-        """Plot the study: a forest of events (default) or the average path around them.
+    def plot(self, ax: Axes | None = None, kind: str = "path", **kwargs: Any) -> Axes:
+        """Plot the study: the average path around the events (default) or a forest of events.
+
+        The same figure as :func:`nkfx.plotting.plot_event_study`, with the same default.
 
         Parameters
         ----------
         ax : matplotlib Axes (or a pair for ``kind="path"``), optional
             Axes to draw on; a new figure is created when omitted.
-        kind : {"forest", "path"}, default "forest"
-            ``"forest"``: each event's change with its confidence interval.
+        kind : {"path", "forest"}, default "path"
             ``"path"``: days from the event on the x axis, the mean change with its
             band, and the placebo distribution (see :func:`nkfx.plotting.plot_event_study`).
+            ``"forest"``: each event's change with its confidence interval.
         **kwargs
             Passed to :func:`nkfx.plotting.plot_event_study`.
 
@@ -242,9 +244,13 @@ class EventStudy:
         >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
         >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
         >>> ax = res.plot()
-        >>> type(ax).__name__, ax.get_xlabel(), len(ax.get_yticks())
-        ('Axes', 'change (log points)', 4)
-        >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+        >>> ax.get_ylabel(), len(ax.figure.axes)  # the path, and the placebo beside it
+        ('change (log points)', 2)
+        >>> forest = res.plot(kind="forest")
+        >>> forest.get_xlabel(), len(forest.get_yticks())
+        ('change (log points)', 4)
+        >>> plt_close = [ax.figure, forest.figure]
+        >>> import matplotlib.pyplot as plt; [plt.close(f) for f in plt_close] and None
         """
         from nkfx.plotting import plot_event_study
 

@@ -24,8 +24,13 @@ __all__ = ["draw_breaks", "draw_forest", "draw_placebo", "draw_probability", "dr
            "draw_values"]
 
 
-def draw_breaks(res: Breaks, ax: Axes, kpw: bool, **kwargs: Any) -> None:
-    """Series, one fitted line per regime, a line per break (``last_old``) and interval bands."""
+def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = None, **kwargs: Any) -> None:
+    """Series, one fitted line per regime, a line per break (``last_old``) and interval bands.
+
+    The data line is not joined across silences longer than ``gap``.
+    """
+    from nkfx._plot_rates import break_gaps
+
     back = kpw and res.scale == "log"  # draw exp(log rate): KPW on a log axis
 
     def y(values: pd.Series) -> np.ndarray:
@@ -33,7 +38,8 @@ def draw_breaks(res: Breaks, ax: Axes, kpw: bool, **kwargs: Any) -> None:
         return np.exp(arr) if back else arr
 
     style: dict[str, Any] = {"color": "0.35", "lw": 1.0, "marker": ".", "ms": 3, "label": "data"}
-    ax.plot(res.series.index, y(res.series), **(style | kwargs))
+    dates, values = break_gaps(pd.Series(res.series.index), pd.Series(res.series.to_numpy()), gap)
+    ax.plot(pd.DatetimeIndex(dates), y(values), **(style | kwargs))
     fitted = res.fitted
     for i, (start, end) in enumerate(zip(res.segments["start"], res.segments["end"], strict=True)):
         part = fitted[(fitted.index >= start) & (fitted.index <= end)]

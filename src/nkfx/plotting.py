@@ -143,7 +143,8 @@ def plot_rates(
 
 
 def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = False,
-                credit: str | None = None, **kwargs: Any) -> Axes:
+                max_gap: str | pd.Timedelta | None = "180D", credit: str | None = None,
+                **kwargs: Any) -> Axes:
     """Plot a series with its regimes, break dates and break-date confidence bands.
 
     Works for every :func:`nkfx.detect` result: Bai–Perron results have intervals
@@ -161,6 +162,9 @@ def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = False,
         For ``scale="log"`` results, draw ``exp`` of the data and fits: KPW on a log
         axis with thousands separators instead of log rates. (``scale="level"``
         results are in KPW already.)
+    max_gap : str or Timedelta or None, default "180D"
+        Observations further apart than this are not joined by the data line (as in
+        :func:`plot_rates`), so a long silence shows as a gap; ``None`` joins all.
     credit : str, optional
         Source credit written under the axes.
     **kwargs
@@ -187,8 +191,9 @@ def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = False,
 
     if not isinstance(breaks, Breaks):
         raise NkfxTypeError(f"breaks must be a Breaks result of nkfx.detect; got {type(breaks).__name__}")
+    gap = None if max_gap is None else to_timedelta("max_gap", max_gap)
     ax = new_axes(ax, (9, 4))
-    draw_breaks(breaks, ax, kpw, **kwargs)
+    draw_breaks(breaks, ax, kpw, gap, **kwargs)
     add_credit(ax, credit)
     return ax
 
