@@ -370,9 +370,12 @@ def test_result_methods(rng: np.random.Generator) -> None:
     assert out["results"][0]["start"] == "2022-01-16"
     assert out["results"][0]["change"] == pytest.approx(res.results["change"].iloc[0])
     assert out["params"]["before"] == "60D"
-    ax = res.plot()
+    ax = res.plot(kind="forest")
     assert ax.get_xlabel() == "change (log points)"
     plt.close(ax.figure)
+    path = res.plot()  # the default, as plot_event_study: the path around the event
+    assert path.get_ylabel() == "change (log points)"
+    plt.close(path.figure)
 
 
 # --- match_breaks ------------------------------------------------------------------------------
