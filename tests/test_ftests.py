@@ -526,8 +526,10 @@ def test_hac_curbs_overrejection_with_ar1_errors_reduced() -> None:
 
 @pytest.mark.slow
 def test_hac_sup_f_size_ar1_n200_is_too_large() -> None:
-    # Measured: 12.0% of 400 series (n = 200, rho = 0.5, HAC). Prewhitened QS-HAC sup-F tests
-    # over-reject in samples this small (cf. Bai & Perron 2006); we pin the truth, not 5%.
+    # Asymptotic p-values (the core's default null). Measured: 12.0% of 400 series (n = 200,
+    # rho = 0.5, HAC). Prewhitened QS-HAC sup-F tests over-reject in samples this small (cf. Bai
+    # & Perron 2006); we pin the truth, not 5%. This is why the public tests bootstrap the HAC
+    # p-value by default; tests/test_bootstrap.py measures that test's size.
     rate = _rejection_rate(np.random.default_rng(13), 400, 200, rho=0.5, hac=True)
     assert 0.08 <= rate <= 0.16
 

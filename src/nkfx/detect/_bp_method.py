@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nkfx.detect._prepare import Prepared, fmt_date, resolve_h, resolve_max_breaks
+from nkfx.detect._prepare import (
+    Prepared,
+    boot_args,
+    fmt_date,
+    resolve_h,
+    resolve_max_breaks,
+    resolve_pvalue,
+)
 from nkfx.detect._tables import (
     breaks_frame,
     criteria_frame,
@@ -40,12 +47,17 @@ def bai_perron_method(
     """Run the exact Bai–Perron search on a prepared series and build :class:`Breaks`."""
     from nkfx.detect import _bai_perron as bp  # lazy: the cores import scipy
 
-    if options:
-        names = ", ".join(repr(k) for k in sorted(options))
+    unknown = sorted(set(options) - {"pvalue", "n_boot", "seed"})
+    if unknown:
+        names = ", ".join(repr(k) for k in unknown)
         raise NkfxTypeError(
             f"detect(method='bai-perron') got unexpected option(s) {names}; it takes model, "
-            "scale, trim, max_breaks, n_breaks, level, alpha, hac, het_reg and het_err"
+            "scale, trim, max_breaks, n_breaks, level, alpha, hac, het_reg, het_err, "
+            "pvalue, n_boot and seed"
         )
+    boot = resolve_pvalue(
+        options.get("pvalue", "auto"), hac, options.get("n_boot", 199), options.get("seed", 0)
+    )
     h, rule = resolve_h(trim, prep.dates, prep.k)
     m_max = resolve_max_breaks(max_breaks, prep.n, h)
     if not isinstance(n_breaks, str) and n_breaks > m_max:
@@ -64,6 +76,7 @@ def bai_perron_method(
         hac=hac,
         het_reg=het_reg,
         het_err=het_err,
+        **boot,
     )
     params.update(
         max_breaks=max_breaks,
@@ -77,8 +90,8 @@ def bai_perron_method(
     path = bp.bai_perron(prep.y, prep.X, h=h, max_breaks=m_max)
     params["max_breaks_used"] = int(path.max_breaks)
     ic = bp.information_criteria(path)
-    test_params = {"h": h, "hac": hac, "model": prep.model, "scale": prep.scale}
-    tests = _global_tests(prep, path, h=h, hac=hac, params=test_params)
+    test_params = {"h": h, "hac": hac, **boot, "model": prep.model, "scale": prep.scale}
+    tests = _global_tests(prep, path, h=h, hac=hac, boot=boot, params=test_params)
     seq_notes: tuple[str, ...] = ()
     if n_breaks == "sequential":
         m, seq_notes = _sequential(prep, path, tests, h=h, alpha=alpha, params=test_params)
@@ -132,12 +145,12 @@ def _intervals(
 
 
 def _global_tests(
-    prep: Prepared, path: Any, *, h: int, hac: bool, params: dict[str, Any]
+    prep: Prepared, path: Any, *, h: int, hac: bool, boot: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, TestResult]:
     """SupF (one break) and UDmax (1 to max_breaks breaks) against no break."""
     from nkfx.detect import _ftests as ft
 
-    sup = ft.sup_f(prep.y, prep.X, h=h, hac=hac)
+    sup = ft.sup_f(prep.y, prep.X, h=h, hac=hac, **boot_args(boot))
     ud = ft.udmax(prep.y, prep.X, h=h, max_breaks=int(path.max_breaks))
     return {
         "supF": make_test_result(

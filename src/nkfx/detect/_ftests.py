@@ -184,13 +184,28 @@ def _try_pvalue(kind: _critical.Functional, stat: float, q: int, trim: float) ->
         return float("nan")
 
 
-def sup_f(y: Any, X: Any = None, *, h: int, hac: bool = False) -> FTest:
+def sup_f(
+    y: Any,
+    X: Any = None,
+    *,
+    h: int,
+    hac: bool = False,
+    null: str = "asymptotic",
+    n_boot: int = 199,
+    seed: int = 0,
+) -> FTest:
     """SupF test of no break against one break at an unknown date; aveF and expF in ``detail``.
 
     Parameters
     ----------
     y, X, h, hac
         As in :func:`f_statistics`.
+    null : {"asymptotic", "bootstrap"}
+        P-values and critical values from the simulated asymptotic null, or from an AR-sieve
+        bootstrap of the same statistic (:mod:`nkfx.detect._fboot`; right size with
+        autocorrelated errors in small samples, ``n_boot`` times the cost).
+    n_boot, seed : int
+        Bootstrap series and seed (``null="bootstrap"`` only).
 
     Returns
     -------
@@ -208,6 +223,7 @@ def sup_f(y: Any, X: Any = None, *, h: int, hac: bool = False) -> FTest:
     >>> res.at, res.pvalue < 0.001
     (59, True)
     """
+    null = _check_null(null, n_boot, seed)
     yy, XX = _as_data(y, X)
     n, k = XX.shape
     b, f = f_statistics(yy, XX, h=h, hac=hac)
@@ -226,21 +242,47 @@ def sup_f(y: Any, X: Any = None, *, h: int, hac: bool = False) -> FTest:
     else:
         critical = dict(zip(LEVELS, sup_f_critical(q=k, trim=trim).tolist(), strict=True))
     at = int(b[int(np.argmax(f))])
-    return FTest("supF", stat, pvalue, (float(k), float(n - 2 * k)), critical, at, detail)
+    res = FTest("supF", stat, pvalue, (float(k), float(n - 2 * k)), critical, at, detail)
+    if null == "bootstrap":
+        from nkfx.detect._fboot import bootstrap_sup_f
+
+        return bootstrap_sup_f(res, yy, XX, h=int(h), hac=hac, n_boot=n_boot, seed=seed)
+    return res
 
 
-def chow(y: Any, X: Any = None, *, b: int, hac: bool = False) -> FTest:
+def _check_null(null: Any, n_boot: Any, seed: Any) -> str:
+    if null not in ("asymptotic", "bootstrap"):
+        raise NkfxValueError(f"null must be 'asymptotic' or 'bootstrap'; got {null!r}")
+    if null == "bootstrap":
+        from nkfx.detect._bootstrap import check_bootstrap
+
+        check_bootstrap(n_boot, seed)
+    return str(null)
+
+
+def chow(
+    y: Any,
+    X: Any = None,
+    *,
+    b: int,
+    hac: bool = False,
+    null: str = "asymptotic",
+    n_boot: int = 199,
+    seed: int = 0,
+) -> FTest:
     """Chow test for a break after the known index ``b``.
 
     Classical: ``F = ((RSS_0 - RSS_1) / k) / (RSS_1 / (n - 2k))`` with an ``F(k, n - 2k)``
     p-value (R: ``sctest(y ~ x, type = "Chow", point = b + 1)``). With ``hac=True``: the HAC Wald
-    statistic of :mod:`nkfx.detect._fhac` divided by ``k``, with a ``chi2(k) / k`` p-value
+    statistic of :func:`nkfx.detect._fpath.hac_wald` divided by ``k``, with a ``chi2(k) / k`` p-value
     (``df = (k, inf)``).
 
     Parameters
     ----------
     y, X, hac
         As in :func:`f_statistics`.
+    null, n_boot, seed
+        As in :func:`sup_f`.
     b : int
         Last index of the old regime, ``k - 1 <= b <= n - k - 1``.
 
@@ -255,6 +297,7 @@ def chow(y: Any, X: Any = None, *, b: int, hac: bool = False) -> FTest:
     >>> round(res.statistic, 2), round(res.pvalue, 4)
     (112.5, 0.0004)
     """
+    null = _check_null(null, n_boot, seed)
     yy, XX = _as_data(y, X)
     n, k = XX.shape
     if isinstance(b, bool) or not isinstance(b, int | np.integer):
@@ -274,7 +317,12 @@ def chow(y: Any, X: Any = None, *, b: int, hac: bool = False) -> FTest:
         pvalue = float(stats.f.sf(stat, k, n - 2 * k))
         crit = {lv: float(stats.f.ppf(lv, k, n - 2 * k)) for lv in LEVELS}
         df = (float(k), float(n - 2 * k))
-    return FTest("Chow (HAC)" if hac else "Chow", stat, pvalue, df, crit, int(b), {"hac": hac})
+    res = FTest("Chow (HAC)" if hac else "Chow", stat, pvalue, df, crit, int(b), {"hac": hac})
+    if null == "bootstrap":
+        from nkfx.detect._fboot import bootstrap_chow
+
+        return bootstrap_chow(res, yy, XX, hac=hac, n_boot=n_boot, seed=seed)
+    return res
 
 
 def seq_f(y: Any, X: Any, breaks: Any, *, h: int) -> FTest:

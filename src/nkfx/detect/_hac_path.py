@@ -16,8 +16,9 @@ the per-date reference, whose SVD least squares handles them. The batch is cut i
 that memory stays near ``_CHUNK_BYTES`` whatever ``n``: O(n^2 log n) time per series, O(n) memory
 per date.
 
-The bootstrap of :mod:`nkfx.detect._bootstrap` needs this path hundreds of times per test;
-the per-date loop costs about 0.2 s per path at n = 200, this about 3 ms.
+The bootstrap of :mod:`nkfx.detect._bootstrap` needs this path hundreds of times per test.
+``benchmarks/bench_hac.py``: at n = 200 this takes 6 ms, the per-date loop 48 ms and R's
+``Fstats(vcov. = kernHAC)`` 0.91 s; at n = 1,000, 0.11 s, 0.42 s and 12.4 s.
 """
 
 from __future__ import annotations
@@ -36,18 +37,20 @@ _CHUNK_BYTES = 48 * 2**20
 _ILL = 1e10  # condition number of lag'lag above which the SVD reference takes over
 
 
-def _segment_fits(Y: FloatArray, X: FloatArray, b: NDArray[np.int64]) -> tuple[FloatArray, FloatArray]:
-    """Residuals (r, nb, n) and coefficient changes ``d`` (r, nb, k) of the two-segment fits."""
+def _segment_fits(
+    y: FloatArray, X: FloatArray, xx: FloatArray, xy: FloatArray, b: NDArray[np.int64]
+) -> tuple[FloatArray, FloatArray]:
+    """Residuals (nb, n) and coefficient changes ``d`` (nb, k) of the two-segment fits.
+
+    ``xx`` (n, k, k) and ``xy`` (n, k) are the cumulative cross-products of ``X`` and ``y``.
+    """
     n = X.shape[0]
-    xx = np.cumsum(X[:, :, None] * X[:, None, :], axis=0)  # (n, k, k)
-    xy = np.cumsum(Y[:, :, None] * X[None], axis=1)  # (r, n, k)
-    s1, s = xx[b], xx[-1]
-    beta1 = np.linalg.solve(s1[None], xy[:, b, :, None])[..., 0]  # (r, nb, k)
-    beta2 = np.linalg.solve((s - s1)[None], (xy[:, -1:, :] - xy[:, b, :])[..., None])[..., 0]
+    s1 = xx[b]
+    beta1 = np.linalg.solve(s1, xy[b][..., None])[..., 0]  # (nb, k)
+    beta2 = np.linalg.solve(xx[-1][None] - s1, (xy[-1][None] - xy[b])[..., None])[..., 0]
     after = np.arange(n)[None, :] > b[:, None]  # (nb, n)
-    fit = np.where(after[None, :, :, None], beta2[:, :, None, :], beta1[:, :, None, :])
-    e = Y[:, None, :] - np.einsum("rbtk,tk->rbt", fit, X)
-    return e, beta2 - beta1
+    fit = np.where(after, beta2 @ X.T, beta1 @ X.T)
+    return y[None, :] - fit, beta2 - beta1
 
 
 def _qs_weights(lags: FloatArray, bw: FloatArray) -> FloatArray:
@@ -161,12 +164,14 @@ def hac_f_paths(Y: FloatArray, X: FloatArray, b: NDArray[np.int64]) -> FloatArra
     b = np.asarray(b, dtype=np.int64)
     q = 2 * X.shape[1]
     out = np.empty((r, b.size))
-    per_pair = 8 * (1 << int(np.ceil(np.log2(2 * n)))) * q * q * 4 + 8 * n * q * 8
+    per_pair = 16 * (1 << int(np.ceil(np.log2(2 * n)))) * q * 2 + 8 * n * q * 12  # FFTs, (q, n) arrays
     step = max(1, _CHUNK_BYTES // per_pair)
+    xx = np.cumsum(X[:, :, None] * X[:, None, :], axis=0)
     for i in range(r):
-        e, d = _segment_fits(Y[i : i + 1], X, b)
+        xy = np.cumsum(Y[i][:, None] * X, axis=0)
         for s in range(0, b.size, step):
-            out[i, s : s + step] = _batched_wald(e[0, s : s + step], d[0, s : s + step], X, b[s : s + step])
+            e, d = _segment_fits(Y[i], X, xx, xy, b[s : s + step])
+            out[i, s : s + step] = _batched_wald(e, d, X, b[s : s + step])
         for j in np.flatnonzero(np.isnan(out[i])):
             out[i, j] = hac_wald(Y[i], X, int(b[j]))
     return out

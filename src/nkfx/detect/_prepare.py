@@ -21,11 +21,13 @@ from nkfx.schema import select
 __all__ = [
     "DEFAULT_MAX_BREAKS",
     "Prepared",
+    "boot_args",
     "fmt_date",
     "fmt_dates",
     "prepare",
     "resolve_h",
     "resolve_max_breaks",
+    "resolve_pvalue",
 ]
 
 #: Days per year used to report trend slopes per year (Julian year, as in astronomy and pandas).
@@ -293,3 +295,31 @@ def resolve_max_breaks(max_breaks: Any, n: int, h: int) -> int:
             f"max_breaks={allowed} or max_breaks=None (as many as allowed)"
         )
     return int(max_breaks)
+
+
+def resolve_pvalue(pvalue: Any, hac: bool, n_boot: Any, seed: Any) -> dict[str, Any]:
+    """Validate the p-value options; ``"auto"`` means the bootstrap exactly when ``hac``.
+
+    Returns the entries recorded in a result's ``params``: ``pvalue_method`` and, for the
+    bootstrap, ``n_boot`` and ``seed``.
+
+    Examples
+    --------
+    >>> resolve_pvalue("auto", True, 199, 0)
+    {'pvalue_method': 'bootstrap', 'n_boot': 199, 'seed': 0}
+    """
+    from nkfx._validate import check_option
+    from nkfx.detect._bootstrap import check_bootstrap
+
+    check_option("pvalue", pvalue, ("auto", "asymptotic", "bootstrap"))
+    n_boot, seed = check_bootstrap(n_boot, seed)
+    method = ("bootstrap" if hac else "asymptotic") if pvalue == "auto" else str(pvalue)
+    out: dict[str, Any] = {"pvalue_method": method}
+    if method == "bootstrap":
+        out.update(n_boot=n_boot, seed=seed)
+    return out
+
+
+def boot_args(boot: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of the core tests (``null``, ``n_boot``, ``seed``) from :func:`resolve_pvalue`."""
+    return {"null": boot["pvalue_method"], "n_boot": boot.get("n_boot", 199), "seed": boot.get("seed", 0)}

@@ -23,7 +23,14 @@ import pandas as pd
 from nkfx._validate import check_option
 from nkfx.detect._bp_method import bai_perron_method, run_params
 from nkfx.detect._pelt_method import pelt_method
-from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, fmt_date, prepare, resolve_h
+from nkfx.detect._prepare import (
+    DEFAULT_MAX_BREAKS,
+    boot_args,
+    fmt_date,
+    prepare,
+    resolve_h,
+    resolve_pvalue,
+)
 from nkfx.detect._tables import exact_fit, make_test_result
 from nkfx.detect.results import Breaks, TestResult
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
@@ -104,13 +111,17 @@ def detect(
     alpha : float, default 0.05
         Significance level of the sequential tests.
     hac : bool, default False
-        Autocorrelation-robust (HAC) intervals and sup-F statistic.
+        Autocorrelation-robust (HAC) intervals and sup-F statistic; the sup-F p-value
+        is then bootstrapped (see ``**options``).
     het_reg, het_err : bool, default True
         Allow regressor moments / error variances to differ across regimes in the
         intervals (strucchange's ``het.reg``/``het.err``).
     **options
-        Options specific to other methods (passed on to the method; ``"bai-perron"``
-        takes none and rejects unknown names).
+        Method-specific options; unknown names raise an error. ``"bai-perron"`` takes
+        ``pvalue`` (``"auto"``, ``"asymptotic"`` or ``"bootstrap"``), ``n_boot`` (199)
+        and ``seed`` (0) for the sup-F test, as in :func:`sup_f_test`: with
+        ``hac=True`` its p-value comes from an AR-sieve bootstrap by default (about
+        1.3 s more at n = 200); ``pvalue="asymptotic"`` skips it.
 
     Returns
     -------
@@ -218,6 +229,9 @@ def chow_test(
     scale: str = "log",
     model: str = "mean",
     hac: bool = False,
+    pvalue: str = "auto",
+    n_boot: int = 199,
+    seed: int = 0,
 ) -> TestResult:
     """Chow test for a break at a known date.
 
@@ -237,6 +251,16 @@ def chow_test(
         Coefficients compared before and after ``at``.
     hac : bool, default False
         Use a HAC covariance (Wald form) instead of the classical F statistic.
+    pvalue : {"auto", "asymptotic", "bootstrap"}, default "auto"
+        Source of the p-value and critical values: the asymptotic null, or an AR-sieve
+        bootstrap of the same statistic (``n_boot`` series drawn under the null with the
+        dependence estimated from the residuals, seeded by ``seed``). ``"auto"``
+        bootstraps when ``hac=True``: with autocorrelated errors the asymptotic HAC test
+        over-rejects in samples of a few hundred observations (see :func:`sup_f_test`).
+    n_boot : int, default 199
+        Number of bootstrap series (at least 19).
+    seed : int, default 0
+        Seed of the bootstrap draws; results are reproducible.
 
     Returns
     -------
@@ -264,6 +288,7 @@ def chow_test(
     from nkfx.detect import _ftests as ft
 
     _check_common(model=model, scale=scale, hac=hac)
+    boot = resolve_pvalue(pvalue, hac, n_boot, seed)
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
     wanted = to_timestamp("at", at)
     dates, n, k = prep.dates, prep.n, prep.k
@@ -287,7 +312,8 @@ def chow_test(
             f"observation on or after it, {fmt_date(dates[j])} (last old: "
             f"{fmt_date(dates[j - 1])})",
         )
-    params = {"scale": scale, "model": model, "hac": hac, "at_requested": wanted, "n_obs": n, **prep.meta}
+    params = {"scale": scale, "model": model, "hac": hac, **boot}
+    params.update(at_requested=wanted, n_obs=n, **prep.meta)
     null = f"no break at {fmt_date(dates[j])}: same {_coef_words(model)} before and after"
     if exact_fit(prep):
         nan = float("nan")
@@ -304,7 +330,7 @@ def chow_test(
             {},
             (*notes, _CONSTANT_TEST_NOTE),
         )
-    result = ft.chow(prep.y, prep.X, b=j - 1, hac=hac)
+    result = ft.chow(prep.y, prep.X, b=j - 1, hac=hac, **boot_args(boot))
     return make_test_result(result, prep, "Chow", null, params, notes)
 
 
@@ -322,6 +348,9 @@ def sup_f_test(
     scale: str = "log",
     model: str = "mean",
     hac: bool = False,
+    pvalue: str = "auto",
+    n_boot: int = 199,
+    seed: int = 0,
 ) -> TestResult:
     """Andrews' sup-F test for one break at an unknown date.
 
@@ -342,12 +371,44 @@ def sup_f_test(
         Regime model.
     hac : bool, default False
         HAC-robust F statistics.
+    pvalue : {"auto", "asymptotic", "bootstrap"}, default "auto"
+        Source of the p-value and critical values: the asymptotic null, or an AR-sieve
+        bootstrap of the same statistic (``n_boot`` series drawn under the null with the
+        dependence estimated from the residuals, seeded by ``seed``). ``"auto"``
+        bootstraps when ``hac=True``: with autocorrelated errors the asymptotic HAC test
+        over-rejects in samples of a few hundred observations (see Notes).
+    n_boot : int, default 199
+        Number of bootstrap series (at least 19).
+    seed : int, default 0
+        Seed of the bootstrap draws; results are reproducible.
 
     Returns
     -------
     TestResult
         ``date``: first date of the new regime at the maximum; ``detail`` holds
         ``aveF``, ``expF`` and ``f_path`` (a Series indexed by ``first_new`` dates).
+
+    Notes
+    -----
+    The bootstrap fits an AR(p) by Yule-Walker, ``p`` by AIC, to the residuals of the
+    one-break fit at the maximising date, draws series with no break and that
+    dependence, and recomputes the same statistic on each; ``detail`` keeps the AR order
+    and the asymptotic p-value. Rejection rates of true nulls at the 5% level with AR(1)
+    errors (rho = 0.5), measured by ``tools/simulate_bootstrap_size.py``:
+
+    ======  ==================  ==================
+    n       asymptotic HAC      sieve bootstrap
+    ======  ==================  ==================
+    100     16.5%               6.1% (warp-speed)
+    200     10.4%               4.9%
+    500     7.2%                5.0% (warp-speed)
+    ======  ==================  ==================
+
+    (3,000 series each, 1,000 with ``n_boot = 199`` at n = 200; the slow tests of
+    ``tests/test_bootstrap.py`` repeat these.) Even with white-noise errors the
+    asymptotic HAC test rejects 8.1% at n = 200 (bootstrap 5.2%). The bootstrap costs
+    about ``n_boot`` HAC paths: 1.1 s at n = 200, 6 s at n = 500 and 24 s at n = 1,000
+    with the default 199 (``benchmarks/bench_hac.py``).
 
     Examples
     --------
@@ -362,16 +423,17 @@ def sup_f_test(
     from nkfx.detect import _ftests as ft
 
     _check_common(model=model, scale=scale, hac=hac)
+    boot = resolve_pvalue(pvalue, hac, n_boot, seed)
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
     h, rule = resolve_h(trim, prep.dates, prep.k)
-    params = run_params(prep, method="supF", trim=trim, h=h, rule=rule, hac=hac)
+    params = run_params(prep, method="supF", trim=trim, h=h, rule=rule, hac=hac, **boot)
     null = "no break (alternative: one break at an unknown date)"
     if exact_fit(prep):
         nan = float("nan")
         return TestResult(
             "supF", nan, nan, (float(prep.k),), {}, None, None, null, params, {}, (_CONSTANT_TEST_NOTE,)
         )
-    result = ft.sup_f(prep.y, prep.X, h=h, hac=hac)
+    result = ft.sup_f(prep.y, prep.X, h=h, hac=hac, **boot_args(boot))
     return make_test_result(result, prep, "supF", null, params)
 
 
