@@ -294,7 +294,12 @@ def test_chow_test_and_detect_bootstrap_options() -> None:
     assert sup.params["pvalue_method"] == "bootstrap"
     assert sup.detail["n_boot"] == 39
     assert res.params["pvalue_method"] == "bootstrap"
+    assert "sieve bootstrap: 39 series" in sup.notes[0]
+    assert "1/40 = 0.025" in sup.notes[0]
+    assert any("not HAC-robust" in note for note in res.notes)
+    assert sup.notes[0] in res.notes
     fast = nkfx.detect(rate, hac=True, pvalue="asymptotic")
+    assert fast.tests["supF"].notes == ()
     assert fast.tests["supF"].params["pvalue_method"] == "asymptotic"
     assert fast.tests["supF"].statistic == sup.statistic
     with pytest.raises(NkfxValueError, match="pvalue must be one of"):

@@ -82,8 +82,9 @@ def bai_perron_method(
         max_breaks=max_breaks,
         max_breaks_used=m_max,
         n_breaks=n_breaks,
-        hac_scope="break-date intervals and supF; UDmax and supF(l+1|l) are not "
-        "HAC-robust; segments always report both se and se_hac",
+        hac_scope="break-date intervals and supF (its p-value by sieve bootstrap unless "
+        "pvalue='asymptotic'); UDmax and supF(l+1|l) are not HAC-robust; segments always "
+        "report both se and se_hac",
     )
     if exact_fit(prep):
         return no_break_result(prep, params, m_max, n_breaks)
@@ -113,8 +114,15 @@ def bai_perron_method(
         model=prep.model,
         scale=prep.scale,
         params=params,
-        notes=(*seq_notes, *ci_notes, *notes),
+        notes=(*seq_notes, *ci_notes, *notes, *tests["supF"].notes, *_udmax_note(hac)),
     )
+
+
+def _udmax_note(hac: bool) -> tuple[str, ...]:
+    if not hac:
+        return ()
+    return ("UDmax and sup-F(l+1|l) use the ordinary F statistic and asymptotic p-values: they "
+            "are not HAC-robust and over-reject with autocorrelated errors.",)
 
 
 def _intervals(
@@ -149,12 +157,18 @@ def _global_tests(
 ) -> dict[str, TestResult]:
     """SupF (one break) and UDmax (1 to max_breaks breaks) against no break."""
     from nkfx.detect import _ftests as ft
+    from nkfx.detect._fboot import bootstrap_note
 
     sup = ft.sup_f(prep.y, prep.X, h=h, hac=hac, **boot_args(boot))
     ud = ft.udmax(prep.y, prep.X, h=h, max_breaks=int(path.max_breaks))
     return {
         "supF": make_test_result(
-            sup, prep, "supF", "no break (alternative: one break at an unknown date)", params
+            sup,
+            prep,
+            "supF",
+            "no break (alternative: one break at an unknown date)",
+            params,
+            bootstrap_note(sup),
         ),
         "UDmax": make_test_result(
             ud,

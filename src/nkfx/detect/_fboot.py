@@ -21,7 +21,7 @@ from nkfx.detect._fpath import _f_path
 from nkfx.detect._ftests import FTest
 from nkfx.detect._hac_path import hac_f_paths
 
-__all__ = ["bootstrap_chow", "bootstrap_sup_f"]
+__all__ = ["bootstrap_chow", "bootstrap_note", "bootstrap_sup_f"]
 
 FloatArray = NDArray[np.float64]
 LEVELS = (0.90, 0.95, 0.99)
@@ -146,3 +146,26 @@ def _chow_f(y: FloatArray, X: FloatArray, b: int) -> float:
     rss0 = rss(slice(None))
     return (rss0 - rss1) / k / (rss1 / (n - 2 * k)) if rss1 > 0 else float("inf")
 
+
+
+def bootstrap_note(test: FTest) -> tuple[str, ...]:
+    """Return a one-line note for a bootstrapped p-value; ``()`` for an asymptotic one.
+
+    Examples
+    --------
+    >>> from nkfx.detect._ftests import chow
+    >>> y = np.random.default_rng(0).normal(size=60)
+    >>> bootstrap_note(chow(y, b=29, null="bootstrap", n_boot=19))[0][:40]
+    'Chow p-value and critical values from a '
+    >>> bootstrap_note(chow(y, b=29))
+    ()
+    """
+    d = test.detail
+    if d.get("null_distribution") != "sieve bootstrap":
+        return ()
+    b = int(d["n_boot"])
+    return (
+        f"{test.name} p-value and critical values from a sieve bootstrap: {b} series with AR("
+        f"{d['ar_order']}) errors and no break, seed {d['seed']}; the smallest possible p-value "
+        f"is 1/{b + 1} = {1 / (b + 1):.3g} (asymptotic p-value {d['asymptotic_pvalue']:.3g}).",
+    )

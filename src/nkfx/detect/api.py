@@ -331,7 +331,9 @@ def chow_test(
             (*notes, _CONSTANT_TEST_NOTE),
         )
     result = ft.chow(prep.y, prep.X, b=j - 1, hac=hac, **boot_args(boot))
-    return make_test_result(result, prep, "Chow", null, params, notes)
+    from nkfx.detect._fboot import bootstrap_note
+
+    return make_test_result(result, prep, "Chow", null, params, (*notes, *bootstrap_note(result)))
 
 
 def _coef_words(model: str) -> str:
@@ -434,7 +436,9 @@ def sup_f_test(
             "supF", nan, nan, (float(prep.k),), {}, None, None, null, params, {}, (_CONSTANT_TEST_NOTE,)
         )
     result = ft.sup_f(prep.y, prep.X, h=h, hac=hac, **boot_args(boot))
-    return make_test_result(result, prep, "supF", null, params)
+    from nkfx.detect._fboot import bootstrap_note
+
+    return make_test_result(result, prep, "supF", null, params, bootstrap_note(result))
 
 
 #: Detection methods by name; issue 5 adds "pelt".
