@@ -1,6 +1,7 @@
 """Size and power of the HAC sup-F test: asymptotic versus sieve-bootstrap p-values.
 
-Mean-shift model, AR(1) errors ``u_t = rho u_{t-1} + e_t`` (burn-in 100), trim 0.15, 5% tests.
+Mean-shift model (or ``--model trend``: intercept and slope in elapsed days, 5 to 20 days apart,
+drawn once per run), AR(1) errors ``u_t = rho u_{t-1} + e_t`` (burn-in 100), trim 0.15, 5% tests.
 Each series is tested with :func:`nkfx.detect._ftests.sup_f` exactly as ``sup_f_test`` does.
 
 Two ways to estimate the bootstrap test's rejection rate:
@@ -18,6 +19,7 @@ Examples::
     python tools/simulate_bootstrap_size.py --n 200 --reps 1000 --boot 199
     python tools/simulate_bootstrap_size.py --n 500 --reps 3000 --method warp
     python tools/simulate_bootstrap_size.py --n 200 --reps 200 --boot 99 --delta 0.5,1,2,4
+    python tools/simulate_bootstrap_size.py --n 200 --reps 2000 --method warp --model trend
 
 ``--delta`` is the break (at n/2) in units of the errors' marginal sd, ``1 / sqrt(1 - rho^2)``.
 """
@@ -40,27 +42,39 @@ def series(rng: np.random.Generator, n: int, rho: float, delta: float) -> np.nda
     return np.asarray(u + delta / np.sqrt(1.0 - rho**2) * (np.arange(n) >= n // 2), dtype=float)
 
 
-def full(n: int, rho: float, delta: float, reps: int, boot: int, seed: int) -> tuple[float, float]:
+def design(n: int, model: str, rng: np.random.Generator) -> np.ndarray:
+    """Regressors: a constant, or a constant and irregular elapsed days."""
+    if model == "mean":
+        return np.ones((n, 1))
+    days = np.cumsum(rng.integers(5, 21, n)).astype(float)
+    return np.c_[np.ones(n), days - days[0]]
+
+
+def full(
+    n: int, rho: float, delta: float, reps: int, boot: int, seed: int, model: str = "mean"
+) -> tuple[float, float]:
     """Rejection rates (asymptotic, bootstrap) with a full bootstrap per series."""
     rng = np.random.default_rng(seed)
     h = int(0.15 * n)
+    X = design(n, model, rng)
     asy = bs = 0
     for i in range(reps):
-        res = _ftests.sup_f(series(rng, n, rho, delta), h=h, hac=True, null="bootstrap", n_boot=boot, seed=i)
+        y = series(rng, n, rho, delta) + X[:, -1] * (0.001 if model == "trend" else 0.0)
+        res = _ftests.sup_f(y, X, h=h, hac=True, null="bootstrap", n_boot=boot, seed=i)
         asy += res.detail["asymptotic_pvalue"] < 0.05
         bs += res.pvalue < 0.05
     return asy / reps, bs / reps
 
 
-def warp(n: int, rho: float, reps: int, seed: int) -> tuple[float, float]:
+def warp(n: int, rho: float, reps: int, seed: int, model: str = "mean") -> tuple[float, float]:
     """Rejection rates (asymptotic, bootstrap) by the warp-speed method."""
     rng = np.random.default_rng(seed)
     h = int(0.15 * n)
-    X = np.ones((n, 1))
+    X = design(n, model, rng)
     obs, star, asy = [], [], 0
     for i in range(reps):
-        y = series(rng, n, rho, 0.0)
-        res = _ftests.sup_f(y, h=h, hac=True)
+        y = series(rng, n, rho, 0.0) + X[:, -1] * (0.001 if model == "trend" else 0.0)
+        res = _ftests.sup_f(y, X, h=h, hac=True)
         asy += res.pvalue < 0.05
         ys, _ = _bootstrap.null_samples(y, X, int(res.at or 0), 1, seed=i)
         obs.append(res.statistic)
@@ -79,22 +93,23 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--method", choices=("full", "warp"), default="full")
     ap.add_argument("--delta", default="0", help="comma-separated break sizes (marginal sd units)")
+    ap.add_argument("--model", choices=("mean", "trend"), default="mean")
     args = ap.parse_args()
-    print("| n | rho | break (sd) | series | B | method | asymptotic | bootstrap | time |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| model | n | rho | break (sd) | series | B | method | asymptotic | bootstrap | time |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for delta in (float(d) for d in args.delta.split(",")):
         t0 = time.perf_counter()
         if args.method == "warp":
             if delta != 0.0:
                 raise SystemExit("--method warp estimates size only (delta 0)")
-            asy, bs = warp(args.n, args.rho, args.reps, args.seed)
+            asy, bs = warp(args.n, args.rho, args.reps, args.seed, args.model)
             boot = "1 per series"
         else:
-            asy, bs = full(args.n, args.rho, delta, args.reps, args.boot, args.seed)
+            asy, bs = full(args.n, args.rho, delta, args.reps, args.boot, args.seed, args.model)
             boot = str(args.boot)
         sd = np.sqrt(0.05 * 0.95 / args.reps)
         print(
-            f"| {args.n} | {args.rho:g} | {delta:g} | {args.reps} | {boot} | {args.method} | "
+            f"| {args.model} | {args.n} | {args.rho:g} | {delta:g} | {args.reps} | {boot} | {args.method} | "
             f"{asy:.1%} | {bs:.1%} (binomial sd {sd:.1%} at 5%) | {time.perf_counter() - t0:.0f} s |",
             flush=True,
         )
