@@ -153,6 +153,12 @@ def detect(
     linear) has zero residual sum of squares for every number of breaks; the result
     then has no break, no tests, NaN criteria and a note saying so.
 
+    **Autocorrelated errors.** BIC and LWZ assume independent errors. With AR(1)
+    errors (rho = 0.5) and no break, n = 200, BIC chose at least one break in 51% of
+    300 simulated series and LWZ in 6%. ``hac=True`` makes the intervals and the sup-F
+    test robust but does not change that choice. Prefer ``n_breaks="lwz"``, or check
+    the number of breaks with ``sup_f_test(..., hac=True)``.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd, nkfx
