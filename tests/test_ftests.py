@@ -1,4 +1,4 @@
-"""Tests of the structural-change F tests (nkfx.detect._ftests, _fpath, _critical)."""
+"""Tests of the structural-change F tests (nkfx.detect._ftests, _fmulti, _fpath, _critical)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,14 @@ import statsmodels.api as sm
 from scipy import stats
 
 from nkfx.detect import _critical
+from nkfx.detect._fmulti import seq_f, udmax, udmax_from_rss
 from nkfx.detect._ftests import (
     FTest,
     chow,
     f_statistics,
-    seq_f,
     sup_f,
     sup_f_critical,
     sup_f_pvalue,
-    udmax,
-    udmax_from_rss,
 )
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 

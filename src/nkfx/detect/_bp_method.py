@@ -158,9 +158,10 @@ def _global_tests(
     """SupF (one break) and UDmax (1 to max_breaks breaks) against no break."""
     from nkfx.detect import _ftests as ft
     from nkfx.detect._fboot import bootstrap_note
+    from nkfx.detect._fmulti import udmax
 
     sup = ft.sup_f(prep.y, prep.X, h=h, hac=hac, **boot_args(boot))
-    ud = ft.udmax(prep.y, prep.X, h=h, max_breaks=int(path.max_breaks))
+    ud = udmax(prep.y, prep.X, h=h, max_breaks=int(path.max_breaks))
     return {
         "supF": make_test_result(
             sup,
@@ -190,7 +191,7 @@ def _sequential(
     params: dict[str, Any],
 ) -> tuple[int, tuple[str, ...]]:
     """Bai–Perron's sequential rule: UDmax first, then sup-F(l+1|l) while it rejects."""
-    from nkfx.detect import _ftests as ft
+    from nkfx.detect._fmulti import seq_f
 
     decided = _rejects(tests["UDmax"], alpha)
     if not decided:
@@ -199,7 +200,7 @@ def _sequential(
     while m < path.max_breaks:
         name = f"supF({m + 1}|{m})"
         result = make_test_result(
-            ft.seq_f(prep.y, prep.X, path.breaks[m], h=h),
+            seq_f(prep.y, prep.X, path.breaks[m], h=h),
             prep,
             name,
             f"{m} break(s) (alternative: {m + 1})",
