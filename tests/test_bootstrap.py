@@ -17,7 +17,7 @@ from scipy.signal import lfilter
 from statsmodels.regression.linear_model import yule_walker
 
 import nkfx
-from nkfx.detect import _bootstrap
+from nkfx.detect import _bootstrap, _fboot
 from nkfx.detect._bootstrap import (
     bootstrap_pvalue,
     fit_sieve,
@@ -155,7 +155,7 @@ def test_bias_correction_keeps_the_ar_stationary() -> None:
 def test_split_residuals_and_null_samples_hand_case() -> None:
     y = np.array([1.0, 2.0, 3.0, 10.0, 12.0])
     np.testing.assert_allclose(split_residuals(y, np.ones((5, 1)), 2), [-1, 0, 1, -1, 1])
-    # no noise left after the split: every bootstrap series is the no-break fit, mean 5.6
+    # no noise left after the split: every bootstrap series is the no-break fit, the mean 1.8
     ys, s = null_samples(np.array([1.0, 1.0, 1.0, 3.0, 3.0]), np.ones((5, 1)), 2, 19, seed=0)
     assert s.order == 0
     np.testing.assert_allclose(ys, 1.8)
@@ -239,6 +239,7 @@ def test_bootstrap_infinite_statistic_needs_no_resampling() -> None:
     assert res.statistic == np.inf
     assert res.pvalue == 0.0
     assert "no resampling" in res.detail["bootstrap_note"]
+    assert _fboot.bootstrap_note(res) == ("supF: infinite statistic: p-value 0, no resampling.",)
 
 
 def test_bootstrap_bad_options() -> None:
@@ -306,6 +307,22 @@ def test_chow_test_and_detect_bootstrap_options() -> None:
         nkfx.detect(rate, pvalue="exact")
     with pytest.raises(NkfxTypeError, match="unexpected option"):
         nkfx.detect(rate, nboot=39)
+
+
+def test_public_bootstrap_options_are_validated_by_name() -> None:
+    # n_boot and seed are checked even when they would not be used (pvalue="asymptotic"),
+    # so a typo never passes silently.
+    rate = _rate()
+    with pytest.raises(NkfxValueError, match="n_boot must be at least 19; got 5"):
+        nkfx.sup_f_test(rate, hac=True, n_boot=5)
+    with pytest.raises(NkfxValueError, match="seed must be at least 0; got -1"):
+        nkfx.chow_test(rate, at=rate.index[60], seed=-1)
+    with pytest.raises(NkfxTypeError, match=r"n_boot must be an integer; got 99\.5"):
+        nkfx.sup_f_test(rate, pvalue="asymptotic", n_boot=99.5)
+    with pytest.raises(NkfxValueError, match="pvalue must be one of 'auto', 'asymptotic', 'bootstrap'"):
+        nkfx.chow_test(rate, at=rate.index[60], pvalue="exact")
+    with pytest.raises(NkfxTypeError, match="seed must be an integer"):
+        nkfx.detect(rate, hac=True, seed="0")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,13 +18,12 @@ from scipy import special
 
 from nkfx.detect._bootstrap import bootstrap_pvalue, null_samples
 from nkfx.detect._fpath import _f_path
-from nkfx.detect._ftests import FTest
+from nkfx.detect._ftests import LEVELS, FTest
 from nkfx.detect._hac_path import hac_f_paths
 
 __all__ = ["bootstrap_chow", "bootstrap_note", "bootstrap_sup_f"]
 
 FloatArray = NDArray[np.float64]
-LEVELS = (0.90, 0.95, 0.99)
 
 
 def _paths(Y: FloatArray, X: FloatArray, h: int, hac: bool) -> FloatArray:
@@ -163,6 +162,8 @@ def bootstrap_note(test: FTest) -> tuple[str, ...]:
     d = test.detail
     if d.get("null_distribution") != "sieve bootstrap":
         return ()
+    if "bootstrap_note" in d:  # nothing was resampled (an infinite statistic)
+        return (f"{test.name}: {d['bootstrap_note']}.",)
     b = int(d["n_boot"])
     return (
         f"{test.name} p-value and critical values from a sieve bootstrap: {b} series with AR("

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_MAX_BREAKS",
     "Prepared",
     "boot_args",
+    "check_common",
     "fmt_date",
     "fmt_dates",
     "prepare",
@@ -323,3 +324,26 @@ def resolve_pvalue(pvalue: Any, hac: bool, n_boot: Any, seed: Any) -> dict[str, 
 def boot_args(boot: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments of the core tests (``null``, ``n_boot``, ``seed``) from :func:`resolve_pvalue`."""
     return {"null": boot["pvalue_method"], "n_boot": boot.get("n_boot", 199), "seed": boot.get("seed", 0)}
+
+
+MODELS = ("mean", "trend")
+SCALES = ("log", "level")
+
+
+def check_common(*, model: str, scale: str, hac: Any) -> None:
+    """Validate the options shared by ``detect``, ``chow_test`` and ``sup_f_test``.
+
+    Examples
+    --------
+    >>> check_common(model="trend", scale="log", hac=False)
+    >>> check_common(model="mean", scale="log", hac="yes")
+    Traceback (most recent call last):
+    ...
+    nkfx.errors.NkfxTypeError: hac must be True or False; got 'yes'
+    """
+    from nkfx._validate import check_option
+
+    check_option("model", model, MODELS)
+    check_option("scale", scale, SCALES)
+    if not isinstance(hac, bool | np.bool_):
+        raise NkfxTypeError(f"hac must be True or False; got {hac!r}")
