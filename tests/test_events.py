@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -227,8 +228,8 @@ def test_known_jump_recovered_within_its_interval(rng: np.random.Generator) -> N
 
 def test_placebo_is_seeded_and_excludes_event_windows(rng: np.random.Generator) -> None:
     s = step_series(rng)
-    a = event_study(s, "freight_train_resumes_2022", n_placebo=100, seed=3)
-    b = event_study(s, "freight_train_resumes_2022", n_placebo=100, seed=3)
+    a = event_study(s, "freight_train_resumes_2022", before="60D", after="60D", n_placebo=100, seed=3)
+    b = event_study(s, "freight_train_resumes_2022", before="60D", after="60D", n_placebo=100, seed=3)
     pd.testing.assert_frame_equal(a.placebo, b.placebo)
     start = pd.Timestamp("2022-01-16")
     # the placebo window [d - 60, d + 60] must miss the event window [start - 60, start + 60]
@@ -272,7 +273,7 @@ def test_bad_events_give_nan_rows_with_reasons_and_no_warnings(rng: np.random.Ge
         "end": ["", "2021-12-01", "", "", ""]})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = event_study(s, events, n_placebo=50)
+        res = event_study(s, events, before="60D", after="60D", n_placebo=50)
     r = res.results.set_index("event_id")
     assert r.loc["future", "reason"].startswith("event start 2035-01-01 is outside the data")
     assert "no observations in the pre window" in r.loc["future", "reason"] or \
@@ -369,7 +370,13 @@ def test_result_methods(rng: np.random.Generator) -> None:
     out = json.loads(json.dumps(res.to_dict()))
     assert out["results"][0]["start"] == "2022-01-16"
     assert out["results"][0]["change"] == pytest.approx(res.results["change"].iloc[0])
-    assert out["params"]["before"] == "60D"
+    assert out["params"]["windows"] == {"before": ">= 4 reports and >= 30D",
+                                        "after": ">= 4 reports and >= 30D", "gap": "0D"}
+    assert out["params"]["tolerance"] == {"day": "0D", "approx": "7D", "month": "15D", "year": "182D"}
+    # the day length of a window counted in reports is the median of those it spanned
+    spanned = (res.results["pre_end"] - res.results["pre_start"]).iloc[0] / pd.Timedelta(days=1)
+    assert out["params"]["before"] == f"{spanned:g}D"
+    assert text.splitlines()[1].split()[2] == "jump"  # the jump leads, the window means follow
     ax = res.plot(kind="forest")
     assert ax.get_xlabel() == "change (log points)"
     plt.close(ax.figure)
@@ -413,7 +420,7 @@ def test_match_breaks_takes_a_breaks_result_from_detect(rng: np.random.Generator
 
     dates = pd.date_range("2019-01-06", periods=120, freq="14D")
     s = pd.Series(np.exp(8.6 + 0.3 * (dates >= "2022-01-20") + rng.normal(0, 0.02, 120)), index=dates)
-    found = detect(s, max_breaks=1)
+    found = detect(s, method="bai-perron", max_breaks=1)
     assert found.breaks["first_new"].iloc[0] == pd.Timestamp("2022-01-30")
     m = match_breaks(found, ["freight_train_resumes_2022", "covid_trade_halt_2020"], tolerance="30D")
     assert m.breaks["lag_days"].tolist() == [14.0]  # first new observation two weeks after Jan 16
@@ -489,3 +496,202 @@ def test_hyesan_yuan_rises_on_the_customs_rumour_while_the_dollar_does_not(share
     diff = res.compare("currency").iloc[0]
     assert diff["diff_change"] > 0.2
     assert math.isnan(diff["diff_se"])
+
+
+# --- the jump between bracketing reports, date precision, windows in reports ---------------------
+
+def hyesan_yuan() -> pd.DataFrame:
+    from nkfx.clean import combine
+
+    return combine(load_observations())
+
+
+def test_hyesan_rumour_jump_is_between_the_reports_of_27_november_and_12_december() -> None:
+    """Issue 13, part 4: the catalogue date (2022-11-25, ``approx``) falls before the last report
+    at the old level (27 Nov, 850; next 12 Dec, 1,120). Measured before the fix: +0.081 log
+    points (+8%), placebo p 0.68, and an empty pre window with the default 60 days.
+    """
+    res = event_study(hyesan_yuan(), "hyesan_customs_rumour_2022", city="Hyesan", currency="CNY")
+    row = res.results.iloc[0]
+    # the band: 'approx' is +-7 days; the report of 27 Nov is inside it and in neither window
+    assert (row.precision, row.tolerance_days) == ("approx", 7.0)
+    assert (row.band_start, row.band_end) == (pd.Timestamp("2022-11-18"), pd.Timestamp("2022-12-02"))
+    assert row.n_band == 1
+    # the jump: the larger of the two steps across the band, 850 -> 1,120 over 15 days
+    assert (row.before_date, row.before_rate) == (pd.Timestamp("2022-11-27"), 850.0)
+    assert (row.after_date, row.after_rate) == (pd.Timestamp("2022-12-12"), 1120.0)
+    assert row.bracket_days == 15.0
+    assert row.jump_log == pytest.approx(math.log(1120 / 850))
+    assert row.jump_pct == pytest.approx(100 * (1120 / 850 - 1))  # +31.8%
+    assert row.span_pct == pytest.approx(100 * (1120 / 900 - 1))  # 900 on 18 Jul -> 1,120: +24.4%
+    assert row.jump_placebo_pvalue == pytest.approx(25 / 501)  # one step of 2024 is larger
+    assert row.n_jump_placebo == 500
+    # default windows: 4 reports a side (at least 30 days), never empty
+    assert (row.n_pre, row.n_post) == (4, 4)
+    assert (row.pre_start, row.pre_end) == (pd.Timestamp("2022-01-24"), pd.Timestamp("2022-11-18"))
+    assert (row.post_start, row.post_end) == (pd.Timestamp("2022-12-02"), pd.Timestamp("2023-04-30"))
+    pre = np.log([890, 830, 920, 900]).mean()
+    post = np.log([1120, 1210, 1230, 1230]).mean()
+    assert row.change == pytest.approx(post - pre)  # +0.302
+    assert row.placebo_pvalue == pytest.approx(235 / 501)  # 0.469: windows this long move often
+    assert row.n_placebo == 500
+    assert row.note == ("1 report(s) inside the date band 2022-11-18 to 2022-12-02 (precision 'approx') "
+                        "enter neither window; the jump is the largest of the 2 steps across the band; "
+                        "across the whole band 900 (2022-07-18) -> 1,120 (2022-12-12), +24.4%")
+    assert ("hyesan_customs_rumour_2022 Hyesan/CNY: pre 2022-01-24 to 2022-11-18 (4 reports), post "
+            "2022-12-02 to 2023-04-30 (4 reports); median spacing of reports within a year: 14 days"
+            ) in res.notes
+    lines = res.summary().splitlines()
+    assert lines[0].startswith("Event study: pre >= 4 reports and >= 30D, post >= 4 reports and >= 30D")
+    assert lines[1].endswith("jump +31.8% (+0.276 log points): 850 on 2022-11-27 -> 1,120 on 2022-12-12 "
+                             "(15 days), placebo p 0.0499")
+    assert lines[2].startswith("      window means +0.302 log points (se 0.032, ")
+
+
+def test_hyesan_rumour_as_a_one_day_event_hides_the_move() -> None:
+    """Taking the approximate date as exact reproduces the issue's numbers: +8%, placebo p > 0.5."""
+    res = event_study(hyesan_yuan(), "hyesan_customs_rumour_2022", city="Hyesan", currency="CNY",
+                      before="150D", after="60D", tolerance={"approx": "0D"})
+    row = res.results.iloc[0]
+    assert (row.n_pre, row.n_post) == (1, 2)  # 900 before; 850 and 1,120 after
+    assert row.change == pytest.approx(0.5 * math.log(850 * 1120) - math.log(900))  # +0.081
+    assert row.placebo_pvalue > 0.5
+    assert row.jump_pct == pytest.approx(100 * (850 / 900 - 1))  # the step across 25 Nov is -5.6%
+    # with the band, the same windows leave 27 Nov out of both
+    banded = event_study(hyesan_yuan(), "hyesan_customs_rumour_2022", city="Hyesan", currency="CNY",
+                         before="150D", after="60D").results.iloc[0]
+    assert (banded.n_pre, banded.n_post) == (2, 1)  # 920 and 900 | 1,120
+    assert banded.change == pytest.approx(math.log(1120) - 0.5 * math.log(920 * 900))
+
+
+def test_int_windows_count_reports() -> None:
+    # TINY: 1.0, 1.2, 1.4 (Jan 1, 11, 21) | event Jan 31 | 2.5, 2.9 (Feb 5, 15)
+    row = event_study(TINY, TINY_EVENT, before=2, after=1, n_placebo=0).results.iloc[0]
+    assert (row.n_pre, row.n_post) == (2, 1)
+    assert row.change == pytest.approx(2.5 - 1.3)
+    assert (row.pre_start, row.pre_end) == (pd.Timestamp("2022-01-11"), pd.Timestamp("2022-01-31"))
+    assert (row.post_start, row.post_end) == (pd.Timestamp("2022-01-31"), pd.Timestamp("2022-02-05"))
+    # gap=1 leaves out the report nearest the event on each side
+    gapped = event_study(TINY, TINY_EVENT, before=2, after=1, gap=1, n_placebo=0).results.iloc[0]
+    assert gapped.change == pytest.approx(2.9 - 1.1)
+    assert (gapped.pre_start, gapped.pre_end) == (pd.Timestamp("2022-01-01"), pd.Timestamp("2022-01-21"))
+    assert gapped.post_start == pd.Timestamp("2022-02-15")
+    # more reports than there are: all of them
+    row = event_study(TINY, TINY_EVENT, before=10, after=10, n_placebo=0).results.iloc[0]
+    assert (row.n_pre, row.n_post) == (3, 2)
+    # an int and a duration mix: 1 report before, 20 days after
+    mixed = event_study(TINY, TINY_EVENT, before=1, after="20D", n_placebo=0)
+    assert mixed.params["windows"] == {"before": "1 report", "after": "20D", "gap": "0D"}
+    assert mixed.params["before"] == "10D"  # the day length the report spanned (Jan 21 to 31)
+    assert event_window(TINY, TINY_EVENT.iloc[0], before=1, after=1)["rate"].tolist() == pytest.approx(
+        np.exp([1.4, 2.5]).tolist())
+
+
+def test_default_windows_reach_back_to_the_last_reports() -> None:
+    dates = pd.to_datetime(["2020-01-05", "2020-02-01", "2021-06-01", "2021-06-15", "2021-06-29",
+                            "2021-07-13", "2021-07-27"])
+    s = pd.Series([100.0, 102.0, 130.0, 131.0, 129.0, 130.0, 132.0], index=dates)
+    ev = pd.DataFrame({"id": ["e"], "start": ["2021-06-08"]})
+    row = event_study(s, ev, n_placebo=0).results.iloc[0]
+    # 4 reports before: back to Jan 2020, across a silence of 16 months
+    assert (row.n_pre, row.n_post) == (3, 4)
+    assert row.pre_start == pd.Timestamp("2020-01-05")
+    # 60 days (the old default) holds one report only
+    assert event_study(s, ev, before="60D", n_placebo=0).results["n_pre"].iloc[0] == 1
+    assert (row.before_date, row.after_date, row.bracket_days) == (
+        pd.Timestamp("2021-06-01"), pd.Timestamp("2021-06-15"), 14.0)
+    assert row.note == ""
+
+
+def test_long_bracketing_gap_is_noted() -> None:
+    row = event_study(TINY, pd.DataFrame({"id": ["e"], "start": ["2022-01-25"]}), before=3, after=2,
+                      n_placebo=0).results.iloc[0]
+    assert row.bracket_days == 15.0
+    assert row.note == ""
+    s = pd.Series([100.0, 120.0], index=pd.to_datetime(["2022-01-01", "2022-03-01"]))
+    row = event_study(s, pd.DataFrame({"id": ["e"], "start": ["2022-02-01"]}), n_placebo=0).results.iloc[0]
+    assert row.jump_pct == pytest.approx(20.0)
+    assert row.note == ("the bracketing reports are 59 days apart (more than 31): the move may have "
+                        "happened anywhere between them")
+
+
+def test_date_precision_band_and_tolerance() -> None:
+    # 'month' is +-15 days: the report of Jan 21 (10 days before) is in the band
+    ev = TINY_EVENT.assign(date_precision=["month"])
+    row = event_study(TINY, ev, before="40D", after="20D", n_placebo=0).results.iloc[0]
+    assert (row.band_start, row.band_end) == (pd.Timestamp("2022-01-16"), pd.Timestamp("2022-02-15"))
+    assert row.n_band == 2  # Jan 21 and Feb 5; Feb 15 is on the band's end: after it
+    assert (row.n_pre, row.n_post) == (2, 1)
+    # the largest of the three steps 1.2 -> 1.4 -> 2.5 -> 2.9
+    assert (row.before_rate, row.after_rate) == pytest.approx((math.exp(1.4), math.exp(2.5)))
+    assert row.span_log == pytest.approx(2.9 - 1.2)
+    narrow = event_study(TINY, ev, before="40D", after="20D", tolerance={"month": "3D"},
+                         n_placebo=0).results.iloc[0]
+    assert (narrow.n_band, narrow.n_pre, narrow.n_post) == (0, 3, 2)
+    assert narrow.jump_log == pytest.approx(1.1)
+    w = event_window(TINY, ev.iloc[0], before="20D", after="0D")
+    assert w["position"].tolist() == ["before", "before", "during", "during", "during"]
+    odd = event_study(TINY, ev.assign(date_precision=["weekish"]), n_placebo=0).results.iloc[0]
+    assert odd.reason == ("date_precision must be one of 'day', 'approx', 'month', 'year'; got 'weekish' "
+                          "(or pass tolerance={'weekish': '7D'})")
+    assert math.isnan(odd.change)
+    fixed = event_study(TINY, ev.assign(date_precision=["weekish"]), tolerance={"weekish": "0D"},
+                        n_placebo=0).results.iloc[0]
+    assert fixed.n_band == 0
+    assert fixed.change == pytest.approx(2.7 - 1.2)
+
+
+def test_jump_placebo_on_a_known_step(rng: np.random.Generator) -> None:
+    s = step_series(rng, jump=0.3)
+    row = event_study(s, "freight_train_resumes_2022", n_placebo=300).results.iloc[0]
+    assert 0.2 < row.jump_log < 0.4
+    assert row.jump_placebo_pvalue < 0.01
+    null = step_series(np.random.default_rng(5), jump=0.0)
+    assert event_study(null, "freight_train_resumes_2022", n_placebo=300).results[
+        "jump_placebo_pvalue"].iloc[0] > 0.05
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"before": 150.0}, NkfxTypeError, "before must be a number of reports (an int, as detect(trim=6)) or "
+     "a duration such as '60D'; got 150.0 (float)"),
+    ({"before": True}, NkfxTypeError, "before must be a number of reports (an int, as detect(trim=6)) or "
+     "a duration such as '60D'; got True (bool)"),
+    ({"after": [3]}, NkfxTypeError, "after must be a number of reports (an int, as detect(trim=6)) or "
+     "a duration such as '60D'; got [3] (list)"),
+    ({"gap": None}, NkfxTypeError, "gap must be a number of reports (an int, as detect(trim=6)) or "
+     "a duration such as '60D'; got None (NoneType)"),
+    ({"before": 0}, NkfxValueError, "before as a number of reports must be >= 1; got 0"),
+    ({"after": -3}, NkfxValueError, "after as a number of reports must be >= 1; got -3"),
+    ({"gap": -1}, NkfxValueError, "gap as a number of reports must be >= 0; got -1"),
+    ({"before": "150"}, NkfxValueError, "before as text needs a unit, such as '150D'; got '150' "
+     "(pass an int for a number of reports)"),
+    ({"after": "-5D"}, NkfxValueError, "after must be a duration > 0; got '-5D'"),
+    ({"gap": "soon"}, NkfxValueError,
+     "gap must be a duration such as '30D' or pd.Timedelta(days=30); got 'soon'"),
+    ({"tolerance": "7D"}, NkfxTypeError, "tolerance must map date precisions to durations, such as "
+     "{'approx': '7D'}; got str"),
+    ({"tolerance": {"approx": 3}}, NkfxTypeError, "tolerance['approx'] must be a duration such as '7D'; "
+     "got 3 (int)"),
+    ({"tolerance": {"approx": "-1D"}}, NkfxValueError, "tolerance['approx'] must be a duration >= 0; "
+     "got '-1D'"),
+])
+def test_window_argument_errors(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        event_study(TINY, TINY_EVENT, n_placebo=0, **kwargs)  # type: ignore[arg-type]
+
+
+def test_event_window_argument_errors() -> None:
+    with pytest.raises(NkfxTypeError, match=r"^before must be a number of reports .* got False \(bool\)$"):
+        event_window(TINY, "2022-01-31", before=False)
+    with pytest.raises(NkfxValueError, match=r"^after as a number of reports must be >= 0; got -1$"):
+        event_window(TINY, "2022-01-31", after=-1)
+    assert event_window(TINY, "2022-01-31", before=0, after=0).empty
+
+
+def test_range_argmax_matches_brute_force() -> None:
+    from nkfx._event_study import _range_argmax
+
+    values = np.random.default_rng(0).integers(0, 4, 37).astype(float)
+    lo, hi = np.array([(a, b) for a in range(37) for b in range(a + 1, 38)]).T
+    expected = [a + int(np.argmax(values[a:b])) for a, b in zip(lo, hi, strict=True)]
+    assert _range_argmax(values, lo, hi).tolist() == expected

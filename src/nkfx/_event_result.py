@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from nkfx._event_study import json_safe, normal_pvalue, z_value
+from nkfx._event_study import json_safe, normal_pvalue, rate_text, z_value
 from nkfx._validate import check_option
 from nkfx.errors import NkfxValueError
 
@@ -26,26 +26,46 @@ class EventStudy:
     Attributes
     ----------
     results : pandas.DataFrame
-        One row per event and series (``city``, ``currency``): ``event_id, start, end,
-        status, scope, n_pre, n_post, pre_start, pre_end, post_start, post_end, pre_level, post_level,
-        change, change_se, change_lower, change_upper, pvalue, pre_slope_30d, abnormal,
-        abnormal_se, abnormal_lower, abnormal_upper, abnormal_pvalue, placebo_pvalue,
-        n_placebo, overlaps, reason``. Levels and changes are in log points with
-        ``scale="log"``. ``reason`` is empty when every number could be computed and
-        says why otherwise; ``overlaps`` lists other events whose windows overlap.
+        One row per event and series (``city``, ``currency``):
+
+        - the event: ``event_id, start, end, precision, tolerance_days, band_start,
+          band_end`` (the dates it may have happened on) and ``n_band`` (reports inside
+          them, in neither window), ``status, scope``;
+        - the jump between the reports that bracket it: ``before_date, before_rate,
+          after_date, after_rate, bracket_days, jump_log, jump_pct``,
+          ``jump_placebo_pvalue`` (of ``n_jump_placebo`` pseudo-events) and ``span_log,
+          span_pct`` (across the whole band; equal to the jump when the band holds no report);
+        - the change of window means: ``n_pre, n_post, pre_start, pre_end, post_start,
+          post_end, pre_level, post_level, change, change_se, change_lower, change_upper,
+          pvalue, pre_slope_30d, abnormal, abnormal_se, abnormal_lower, abnormal_upper,
+          abnormal_pvalue, placebo_pvalue, n_placebo``;
+        - ``overlaps`` (other events whose windows overlap), ``note`` (what to know when
+          reading the row: reports inside the band, a long bracketing gap) and ``reason``
+          (empty when every number could be computed; says why otherwise).
+
+        Levels and changes are in log points with ``scale="log"``; the jump always is.
     placebo : pandas.DataFrame
-        The placebo statistics: ``city, currency, date`` (the pseudo-event) and
-        ``statistic``.
+        The placebo draws of the window statistic: ``city, currency, date`` (the
+        pseudo-event), ``band_before, band_after`` (its band, days either side),
+        ``statistic`` and the ``jump`` at the same date.
     params : dict
-        Every option used.
+        Every option used. ``windows`` holds the window rules as asked (``"60D"``,
+        ``"4 reports"``, ``">= 4 reports and >= 30D"`` for the default); ``before``,
+        ``after`` and ``gap`` are lengths in days (for windows counted in reports, the
+        median over events and series of the days they spanned); ``tolerance`` the date
+        uncertainty per precision.
     notes : tuple of str
-        What was done to the input (medians per date, ...).
+        What was done to the input (medians per date, ...), the date bands used and the
+        windows the defaults chose.
+    jump_placebo : pandas.DataFrame
+        The placebo draws of the jump (same columns; ``statistic`` is NaN).
     """
 
     results: pd.DataFrame
     placebo: pd.DataFrame
     params: dict[str, Any]
     notes: tuple[str, ...] = field(default=())
+    jump_placebo: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the per-event table (a copy).
@@ -58,10 +78,10 @@ class EventStudy:
         >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
         >>> res.to_frame()[["event_id", "currency", "change"]].round(2)
                               event_id currency  change
-        0   freight_train_resumes_2022      CNY    0.00
-        1  strike_force_crackdown_2024      CNY    0.15
-        2   freight_train_resumes_2022      USD    0.29
-        3  strike_force_crackdown_2024      USD    0.17
+        0   freight_train_resumes_2022      CNY    0.01
+        1  strike_force_crackdown_2024      CNY    0.35
+        2   freight_train_resumes_2022      USD    0.28
+        3  strike_force_crackdown_2024      USD    0.37
         """
         return self.results.copy()
 
@@ -110,8 +130,8 @@ class EventStudy:
         >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
         >>> res.pooled()[["city", "currency", "n_change", "change"]].round(2)
              city currency  n_change  change
-        0  Hyesan      CNY         2    0.08
-        1  Hyesan      USD         2    0.23
+        0  Hyesan      CNY         2    0.18
+        1  Hyesan      USD         2    0.32
         """
         keys = ["city", "currency"] if by is None else [by] if isinstance(by, str) else list(by)
         missing = [k for k in keys if k not in self.results]
@@ -158,7 +178,7 @@ class EventStudy:
         >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
         >>> res.compare()[["event_id", "currency", "base", "diff_change"]].round(2)  # CNY minus USD
                               event_id currency base  diff_change
-        0   freight_train_resumes_2022      CNY  USD        -0.28
+        0   freight_train_resumes_2022      CNY  USD        -0.27
         1  strike_force_crackdown_2024      CNY  USD        -0.02
         """
         check_option("by", by, ("currency", "city"))
@@ -188,31 +208,43 @@ class EventStudy:
         return pd.DataFrame(rows)
 
     def summary(self) -> str:
-        """Return a text table: one line per event and series, then the notes.
+        """Return a text table: two lines per event and series, then the notes.
+
+        The first line is the jump between the reports that bracket the event (the move a
+        reader of the reports sees), the second the change of window means beside it.
 
         Examples
         --------
-        >>> from nkfx import event_study
-        >>> from nkfx.datasets import simulate
-        >>> events = ["freight_train_resumes_2022", "strike_force_crackdown_2024"]
-        >>> res = event_study(simulate(seed=0).rates, events, city="Hyesan", source="Daily NK", n_placebo=100)
-        >>> print(res.summary().splitlines()[3])
-          freight_train_resumes_2022  Hyesan/USD  change +0.286 (se 0.008, p 4.49e-10, ...
+        >>> import nkfx
+        >>> from nkfx.datasets import load_observations
+        >>> yuan = nkfx.combine(load_observations())
+        >>> res = nkfx.event_study(yuan, "hyesan_customs_rumour_2022", city="Hyesan", currency="CNY")
+        >>> lines = res.summary().splitlines()
+        >>> print(lines[1])
+          hyesan_customs_rumour_2022       Hyesan/CNY     jump +31.8% (+0.276 log points): 850 ...
+        >>> print(lines[2][:76])
+              window means +0.302 log points (se 0.032, p 7.73e-05, placebo p 0.469)
         """
         p = self.params
-        lines = [f"Event study: pre {p['before']}, post {p['after']}, gap {p['gap']}, "
+        w = p.get("windows", p)
+        lines = [f"Event study: pre {w['before']}, post {w['after']}, gap {w['gap']}, "
                  f"anchor {p['anchor']}, scale {p['scale']}, HAC bandwidth {p['bandwidth']}, "
                  f"{p['n_placebo']} placebo dates (seed {p['seed']}, statistic {p['statistic']!r})"]
         for r in self.results.to_dict("records"):
             label = "/".join(str(r[k]) for k in ("city", "currency") if isinstance(r[k], str)) or "series"
             head = f"  {r['event_id']:<32} {label:<14}"
+            lines.append(f"{head} {_jump_text(r)}")
             if r["reason"] and math.isnan(r["change"]):
-                lines.append(f"{head} n/a: {r['reason']}")
-                continue
-            lines.append(
-                f"{head} change {r['change']:+.3f} (se {r['change_se']:.3f}, p {r['pvalue']:.3g}, "
-                f"placebo p {r['placebo_pvalue']:.3g}); abnormal {r['abnormal']:+.3f} "
-                f"[n {r['n_pre']}/{r['n_post']}]" + (f"  note: {r['reason']}" if r["reason"] else ""))
+                lines.append(f"      window means n/a: {r['reason']}")
+            else:
+                unit = "log points" if p["scale"] == "log" else "(level)"
+                lines.append(
+                    f"      window means {r['change']:+.3f} {unit} (se {r['change_se']:.3f}, "
+                    f"p {r['pvalue']:.3g}, placebo p {r['placebo_pvalue']:.3g}); abnormal "
+                    f"{r['abnormal']:+.3f} [n {r['n_pre']}/{r['n_post']}: {_span(r, 'pre')} | "
+                    f"{_span(r, 'post')}]" + (f"  ({r['reason']})" if r["reason"] else ""))
+            if isinstance(r.get("note"), str) and r["note"]:
+                lines.append(f"      note: {r['note']}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -259,3 +291,17 @@ class EventStudy:
     def _repr_html_(self) -> str:
         html: str = self.results.to_html(index=False, float_format=lambda v: f"{v:.4g}")
         return html
+
+
+def _span(r: dict[Any, Any], side: str) -> str:
+    lo, hi = r[f"{side}_start"], r[f"{side}_end"]
+    return "" if pd.isna(lo) else f"{lo:%Y-%m-%d} to {hi:%Y-%m-%d}"
+
+
+def _jump_text(r: dict[Any, Any]) -> str:
+    """``jump +31.8% (+0.276 log points): 850 on 2022-11-27 -> 1,120 on 2022-12-12 (15 days), ...``."""
+    if pd.isna(r.get("jump_log")):
+        return "jump n/a: no report on one side of the event"
+    return (f"jump {r['jump_pct']:+.1f}% ({r['jump_log']:+.3f} log points): {rate_text(r['before_rate'])} on "
+            f"{r['before_date']:%Y-%m-%d} -> {rate_text(r['after_rate'])} on {r['after_date']:%Y-%m-%d} "
+            f"({r['bracket_days']:.0f} days), placebo p {r['jump_placebo_pvalue']:.3g}")

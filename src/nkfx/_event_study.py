@@ -1,8 +1,12 @@
 """Statistics and the result type behind :func:`nkfx.event_study`.
 
-Window conventions (days are calendar days relative to the event start):
-the pre window is ``[start - gap - before, start - gap)``, the post window is
-``[anchor + gap, anchor + gap + after]`` with ``anchor`` the event start (or end).
+Window conventions (days are calendar days). An event is the band
+``[start - tol, anchor + tol]`` with ``anchor`` its start (or end) and ``tol`` the uncertainty
+of its date; reports inside the band enter neither window. With durations the pre window is
+``[start - tol - gap - before, start - tol - gap)`` and the post window
+``[anchor + tol + gap, anchor + tol + gap + after]``; an int counts reports instead of days
+(see :class:`Side`). The bracketing reports are the last before the band and the first on or
+after its end.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ import pandas as pd
 if TYPE_CHECKING:
     from nkfx._event_result import EventStudy
 
-__all__ = ["WindowSpec", "hac_event_stats", "json_safe", "placebo_anchors", "window_stats"]
+__all__ = [
+    "LONG_BRACKET_DAYS", "Side", "WindowSpec", "bracket_stats", "extents", "hac_event_stats", "json_safe",
+    "jump_anchors", "placebo_anchors", "rate_text", "run_event_study", "window_stats",
+]
 
 
 def json_safe(obj: Any) -> Any:
@@ -47,32 +54,103 @@ def json_safe(obj: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Side:
+    """One window side: the reports within ``days`` calendar days of its edge, and at least ``count``.
+
+    A duration argument is ``Side(days=d)``, an int ``n`` is ``Side(count=n)`` (exactly the ``n``
+    reports nearest the edge) and the adaptive default is ``Side(count=4, days=30)``. For the
+    gap, the reports skipped next to the event are those within ``days`` and at least ``count``.
+    """
+
+    count: int = 0
+    days: float = 0.0
+
+    def text(self) -> str:
+        """``"60D"``, ``"4 reports"`` or ``">= 4 reports and >= 30D"``."""
+        if self.count and self.days:
+            return f">= {self.count} reports and >= {self.days:g}D"
+        if self.count:
+            return f"{self.count} report{'s' if self.count != 1 else ''}"
+        return f"{self.days:g}D"
+
+
+@dataclass(frozen=True)
 class WindowSpec:
-    """Window lengths in days."""
+    """The pre and post windows and the gap left out next to the event."""
 
-    before: float
-    after: float
-    gap: float
-
-
-def _bounds(spec: WindowSpec, start: np.ndarray, anchor: np.ndarray,
-            days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Index ranges [lo, hi) of the pre and post windows in sorted ``days``."""
-    pre_lo = np.searchsorted(days, start - spec.gap - spec.before, side="left")
-    pre_hi = np.searchsorted(days, start - spec.gap, side="left")
-    post_lo = np.searchsorted(days, anchor + spec.gap, side="left")
-    post_hi = np.searchsorted(days, anchor + spec.gap + spec.after, side="right")
-    return pre_lo, pre_hi, post_lo, np.maximum(post_hi, post_lo)
+    before: Side
+    after: Side
+    gap: Side
 
 
-def window_stats(days: np.ndarray, y: np.ndarray, start: np.ndarray, anchor: np.ndarray,
+def _bounds(spec: WindowSpec, band_lo: np.ndarray, band_hi: np.ndarray,
+            days: np.ndarray) -> dict[str, np.ndarray]:
+    """Index ranges [lo, hi) of the pre and post windows in sorted ``days``, and their calendar edges.
+
+    Reports before ``band_lo`` may enter the pre window and reports on or after ``band_hi``
+    the post window; reports inside the band (the date uncertainty) enter neither.
+    """
+    n = days.size
+    ext = np.concatenate((days, [np.inf]))  # ext[i] = day of report i, +inf past the end
+    prev = np.concatenate(([-np.inf], days))  # prev[i] = day of report i - 1
+    first_in = np.searchsorted(days, band_lo, side="left")
+    first_after = np.searchsorted(days, band_hi, side="left")
+    g, b, a = spec.gap, spec.before, spec.after
+    pre_hi = np.clip(np.minimum(np.searchsorted(days, band_lo - g.days, side="left"),
+                                first_in - g.count), 0, n)
+    post_by_days = np.searchsorted(days, band_hi + g.days, side="left")
+    post_lo = np.clip(np.maximum(post_by_days, first_after + g.count), 0, n)
+    pre_edge = np.minimum(band_lo - g.days, ext[pre_hi])  # exclusive end of the pre window
+    post_edge = np.maximum(band_hi + g.days, prev[post_lo])  # the post window starts after it
+    pre_lo = np.clip(np.minimum(np.searchsorted(days, pre_edge - b.days, side="left"),
+                                pre_hi - b.count), 0, n)
+    post_hi = np.clip(np.maximum(np.searchsorted(days, post_edge + a.days, side="right"),
+                                 post_lo + a.count), 0, n)
+    post_hi = np.maximum(post_hi, post_lo)
+    with np.errstate(invalid="ignore"):
+        pre_start = np.where(pre_hi > pre_lo, np.minimum(pre_edge - b.days, ext[pre_lo]),
+                             pre_edge - b.days)
+        # a gap counted in reports starts the post window at the first report kept
+        post_start = np.where((post_lo > post_by_days) & (post_lo < n), ext[post_lo], band_hi + g.days)
+        post_end = np.where(post_hi > post_lo, np.maximum(post_edge + a.days, prev[post_hi]),
+                            post_edge + a.days)
+    return {"pre_lo": pre_lo, "pre_hi": pre_hi, "post_lo": post_lo, "post_hi": post_hi,
+            "pre_start": pre_start, "pre_end": pre_edge, "post_start": post_start, "post_end": post_end,
+            "before_band": first_in - 1, "after_band": first_after}
+
+
+def _range_argmax(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Position of the largest of ``values[lo:hi]`` for each pair (``hi > lo``; first of ties).
+
+    A sparse table: level ``k`` holds the argmax of each run of ``2**k`` values, and a range
+    is covered by two (overlapping) runs of the largest such length.
+    """
+    out = np.zeros(lo.size, dtype=int)
+    if not lo.size:
+        return out
+    levels = [np.arange(values.size)]
+    while 2 ** len(levels) <= values.size:
+        prev, half = levels[-1], 2 ** (len(levels) - 1)
+        a, b = prev[: values.size - 2 * half + 1], prev[half: values.size - half + 1]
+        levels.append(np.where(values[b] > values[a], b, a))
+    k = np.floor(np.log2(hi - lo)).astype(int)
+    for level in np.unique(k):
+        sel = k == level
+        i1 = levels[level][lo[sel]]
+        i2 = levels[level][hi[sel] - 2**level]
+        out[sel] = np.where(values[i2] > values[i1], i2, i1)
+    return out
+
+
+def window_stats(days: np.ndarray, y: np.ndarray, band_lo: np.ndarray, band_hi: np.ndarray,
                  spec: WindowSpec) -> dict[str, np.ndarray]:
     """Point statistics for many events at once (cumulative sums; NaN where a side is empty).
 
     ``change`` = post mean - pre mean; ``abnormal`` = post mean - the pre-window linear trend
     (in days) extrapolated to the mean day of the post observations.
     """
-    pre_lo, pre_hi, post_lo, post_hi = _bounds(spec, start, anchor, days)
+    bd = _bounds(spec, band_lo, band_hi, days)
+    pre_lo, pre_hi, post_lo, post_hi = bd["pre_lo"], bd["pre_hi"], bd["post_lo"], bd["post_hi"]
     t = days - days[0]  # small numbers keep the sums of squares exact enough
     cs = {k: np.concatenate(([0.0], np.cumsum(v)))
           for k, v in {"n": np.ones_like(y), "y": y, "t": t, "tt": t * t, "ty": t * y}.items()}
@@ -91,9 +169,35 @@ def window_stats(days: np.ndarray, y: np.ndarray, start: np.ndarray, anchor: np.
         sxy = total("ty", pre_lo, pre_hi) - n_pre * t_pre * pre_mean
         slope = np.where(sxx > 1e-9 * np.maximum(n_pre, 1), sxy / sxx, np.nan)
         abnormal = post_mean - (pre_mean + slope * (t_post - t_pre))
-    return {"n_pre": n_pre.astype(int), "n_post": n_post.astype(int), "pre_level": pre_mean,
+    return {**bd, "n_pre": n_pre.astype(int), "n_post": n_post.astype(int), "pre_level": pre_mean,
             "post_level": post_mean, "change": post_mean - pre_mean, "abnormal": abnormal,
             "pre_slope": slope}
+
+
+def bracket_stats(days: np.ndarray, log_rate: np.ndarray, band_lo: np.ndarray,
+                  band_hi: np.ndarray) -> dict[str, np.ndarray]:
+    """Return the step between the reports that bracket each event, vectorised over events.
+
+    The last report before ``band_lo`` and the first on or after ``band_hi`` bracket the
+    band; with reports inside the band, each step between consecutive reports from the one
+    to the other could be the one that straddles the event, and the largest in absolute
+    value is returned (``before``/``after`` are its report positions, ``span`` the log
+    change across the whole band). -1 positions and NaN where a side has no report.
+    """
+    n = days.size
+    first = np.searchsorted(days, band_lo, side="left") - 1
+    last = np.searchsorted(days, band_hi, side="left")
+    ok = (first >= 0) & (last < n)
+    before = np.full(first.size, -1)
+    before[ok] = _range_argmax(np.abs(np.diff(log_rate)), first[ok], last[ok])
+    after = np.where(ok, before + 1, -1)
+    nan = np.full(first.size, np.nan)
+    jump = np.where(ok, log_rate[np.clip(after, 0, n - 1)] - log_rate[np.clip(before, 0, n - 1)], nan)
+    span = np.where(ok, log_rate[np.clip(last, 0, n - 1)] - log_rate[np.clip(first, 0, n - 1)], nan)
+    span_days = np.where(ok, days[np.clip(last, 0, n - 1)] - days[np.clip(first, 0, n - 1)], nan)
+    return {"before": before, "after": after, "jump": jump, "span": span, "span_days": span_days,
+            "n_band": last - first - 1, "first": np.where(ok, first, -1),
+            "last": np.where(ok, last, -1)}
 
 
 def _hac(X: np.ndarray, e: np.ndarray, days: np.ndarray, bandwidth: float) -> np.ndarray:
@@ -112,11 +216,11 @@ def _hac(X: np.ndarray, e: np.ndarray, days: np.ndarray, bandwidth: float) -> np
     return out
 
 
-def hac_event_stats(days: np.ndarray, y: np.ndarray, start: float, anchor: float,
+def hac_event_stats(days: np.ndarray, y: np.ndarray, start: float, band_lo: float, band_hi: float,
                     spec: WindowSpec, bandwidth: float) -> dict[str, float]:
     """Return standard errors of ``change`` and ``abnormal`` for one event (NaN if not estimable)."""
-    pre_lo, pre_hi, post_lo, post_hi = (int(v[0]) for v in _bounds(
-        spec, np.array([start]), np.array([anchor]), days))
+    bd = _bounds(spec, np.array([band_lo]), np.array([band_hi]), days)
+    pre_lo, pre_hi, post_lo, post_hi = (int(bd[k][0]) for k in ("pre_lo", "pre_hi", "post_lo", "post_hi"))
     d = np.concatenate((days[pre_lo:pre_hi], days[post_lo:post_hi])) - start
     yy = np.concatenate((y[pre_lo:pre_hi], y[post_lo:post_hi]))
     n_pre, n_post = pre_hi - pre_lo, post_hi - post_lo
@@ -143,17 +247,58 @@ def _resid(y: np.ndarray, fit: np.ndarray) -> np.ndarray:
     return e
 
 
-def placebo_anchors(days: np.ndarray, spec: WindowSpec, blocked: list[tuple[float, float]],
-                    n: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``n`` distinct whole days whose window fits the data and misses every blocked interval."""
-    lo = math.ceil(days[0] + spec.gap + spec.before)
-    hi = math.floor(days[-1] - spec.gap - spec.after)
-    if hi < lo:
-        return np.empty(0)
-    cand = np.arange(lo, hi + 1, dtype=float)
-    ok = np.ones(cand.size, dtype=bool)
+def extents(days: np.ndarray, bd: dict[str, np.ndarray],
+            br: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar extent of each event's windows and bracketing reports, ``(lo, hi)`` in days."""
+    ext = np.concatenate((days, [np.nan]))
+    with np.errstate(invalid="ignore"):
+        lo = np.fmin(bd["pre_start"], ext[br["first"]])  # first = -1 picks NaN: fmin ignores it
+        hi = np.fmax(bd["post_end"], ext[br["last"]])
+    return lo, hi
+
+
+def placebo_anchors(days: np.ndarray, y: np.ndarray, spec: WindowSpec, offsets: tuple[float, float],
+                    blocked: list[tuple[float, float]], n: int, rng: np.random.Generator,
+                    max_extent: float = math.inf) -> np.ndarray:
+    """Up to ``n`` distinct whole days ``d`` whose windows fit the data and miss every blocked interval.
+
+    The pseudo-event at ``d`` has the band ``[d - offsets[0], d + offsets[1]]`` (the shape of
+    the event it is compared with); its windows must lie inside the data and hold the reports
+    an int window asks for, and its extent (windows and bracketing reports) must miss
+    ``blocked`` and span at most ``max_extent`` days (the event's own: windows of a few
+    reports must not be compared with windows that stretch over years of silence).
+    """
+    cand = np.arange(math.ceil(days[0]), math.floor(days[-1]) + 1, dtype=float)
+    lo, hi = cand - offsets[0], cand + offsets[1]
+    bd = _bounds(spec, lo, hi, days)
+    e_lo, e_hi = extents(days, bd, bracket_stats(days, y, lo, hi))
+    ok = ((bd["pre_start"] >= days[0]) & (bd["post_end"] <= days[-1])
+          & (bd["pre_hi"] - bd["pre_lo"] >= spec.before.count)
+          & (bd["post_hi"] - bd["post_lo"] >= spec.after.count) & (e_hi - e_lo <= max_extent + 1e-9))
+    return _draw(cand, ok, e_lo, e_hi, blocked, n, rng)
+
+
+def jump_anchors(days: np.ndarray, log_rate: np.ndarray, offsets: tuple[float, float],
+                 blocked: list[tuple[float, float]], n: int, rng: np.random.Generator,
+                 max_span: float) -> np.ndarray:
+    """Up to ``n`` whole days whose band is bracketed by reports at most ``max_span`` days apart.
+
+    The reports from the last before the pseudo band to the first after it must miss
+    ``blocked``; ``max_span`` keeps a jump between reports two weeks apart from being compared
+    with moves over years without reports.
+    """
+    cand = np.arange(math.ceil(days[0]), math.floor(days[-1]) + 1, dtype=float)
+    br = bracket_stats(days, log_rate, cand - offsets[0], cand + offsets[1])
+    ok = np.isfinite(br["span_days"]) & (br["span_days"] <= max_span + 1e-9)
+    ext = np.concatenate((days, [np.nan]))
+    return _draw(cand, ok, ext[br["first"]], ext[br["last"]], blocked, n, rng)
+
+
+def _draw(cand: np.ndarray, ok: np.ndarray, e_lo: np.ndarray, e_hi: np.ndarray,
+          blocked: list[tuple[float, float]], n: int, rng: np.random.Generator) -> np.ndarray:
+    """Return the candidates still ``ok`` whose extent misses every blocked interval; ``n`` at most."""
     for b_lo, b_hi in blocked:
-        ok &= ~((cand - spec.gap - spec.before <= b_hi) & (cand + spec.gap + spec.after >= b_lo))
+        ok &= ~((e_lo <= b_hi) & (e_hi >= b_lo))
     cand = cand[ok]
     if cand.size > n:
         cand = np.sort(rng.choice(cand, size=n, replace=False))
@@ -207,12 +352,19 @@ def _overlaps(ids: list[str], lo: np.ndarray, hi: np.ndarray, valid: np.ndarray)
     return out
 
 
+#: A note says so when the two bracketing reports are further apart than this (days): the move
+#: may then have happened anywhere between them, long before or after the event.
+LONG_BRACKET_DAYS = 31.0
+
+
 def run_event_study(
     series: list[tuple[str | None, str | None, pd.Series]],
     events: pd.DataFrame,
     *,
     spec: WindowSpec,
     anchor: str,
+    tolerance: np.ndarray,
+    scale: str,
     bandwidth: float,
     level: float,
     statistic: str,
@@ -221,61 +373,168 @@ def run_event_study(
     params: dict[str, Any],
     notes: list[str],
 ) -> EventStudy:
-    """Compute the event study for checked series and a checked event table (``problem`` column)."""
+    """Compute the event study for checked positive rate series and a checked event table.
+
+    ``events`` has a ``problem`` column (empty when the row is usable) and ``tolerance``
+    holds the date uncertainty of each event in days: the event is the band
+    ``[start - tolerance, anchor + tolerance]``.
+    """
     valid = (events["problem"] == "").to_numpy()
     start = _days(events["start"].where(valid, _ORIGIN))
-    anchor_days = _days(events["end" if anchor == "end" else "start"].where(valid, _ORIGIN))
-    lo, hi = start - spec.gap - spec.before, anchor_days + spec.gap + spec.after
-    overlaps = _overlaps(events["id"].tolist(), lo, hi, valid)
-    blocked = [(a, b) for a, b, v in zip(lo, hi, valid, strict=True) if v]
+    band_lo = start - tolerance
+    band_hi = _days(events["end" if anchor == "end" else "start"].where(valid, _ORIGIN)) + tolerance
+    offsets = [(float(t), float(h - s)) for t, h, s in zip(tolerance, band_hi, start, strict=True)]
     rows: list[dict[str, Any]] = []
     placebo: list[pd.DataFrame] = []
-    for city, currency, values in series:
-        days, y = _days(values.index), values.to_numpy(dtype=float)
-        rng = np.random.default_rng(seed)  # one stream per series: adding a series changes nothing else
-        anchors = placebo_anchors(days, spec, blocked, n_placebo, rng)
-        null = window_stats(days, y, anchors, anchors, spec)[statistic]
-        ok = np.isfinite(null)
-        null = null[ok]
-        placebo.append(pd.DataFrame({"city": city, "currency": currency,
-                                     "date": _ORIGIN + pd.to_timedelta(anchors[ok], unit="D"),
-                                     "statistic": null}))
-        stats = window_stats(days, y, start, anchor_days, spec)
+    jump_placebo: list[pd.DataFrame] = []
+    for city, currency, rates in series:
+        days, log_rate = _days(rates.index), np.log(rates.to_numpy(dtype=float))
+        y = log_rate if scale == "log" else rates.to_numpy(dtype=float)
+        stats = window_stats(days, y, band_lo, band_hi, spec)
+        br = bracket_stats(days, log_rate, band_lo, band_hi)
+        lo, hi = extents(days, stats, br)
+        overlaps = _overlaps(events["id"].tolist(), lo, hi, valid)
+        blocked = [(a, b) for a, b, v in zip(lo, hi, valid, strict=True) if v]
+        nulls = _nulls(days, y, log_rate, spec, offsets, blocked, stats, br, lo, hi, valid,
+                       statistic=statistic, n_placebo=n_placebo, seed=seed)
+        for kind, frame in (("change", placebo), ("jump", jump_placebo)):
+            for (off, _), (dates, values, jumps) in nulls[kind].items():
+                frame.append(pd.DataFrame({"city": city, "currency": currency, "date": dates,
+                                           "band_before": off[0], "band_after": off[1],
+                                           "statistic": values, "jump": jumps}))
         for i, ev in enumerate(events.itertuples(index=False)):
-            row = _event_row(ev, i, stats, days, y, start[i], anchor_days[i], spec, bandwidth, level,
-                             null, statistic)
+            null = nulls["change"].get(nulls["key"][i], (None, np.empty(0), None))[1]
+            jumps = nulls["jump"].get(nulls["jkey"][i], (None, None, np.empty(0)))[2]
+            row = _event_row(ev, i, stats, days, y, start[i], (band_lo[i], band_hi[i]), spec, bandwidth,
+                             level, null, statistic)
+            row.update(_bracket_row(ev, i, br, days, rates, jumps, band_lo[i], band_hi[i]))
             rows.append({"event_id": ev.id, "city": city, "currency": currency, **row,
+                         "precision": ev.date_precision or "day", "tolerance_days": float(tolerance[i]),
                          "overlaps": overlaps[i]})
     results = pd.DataFrame(rows, columns=_RESULT_COLUMNS)
-    frame = pd.concat(placebo, ignore_index=True) if placebo else pd.DataFrame(
-        columns=["city", "currency", "date", "statistic"])
     from nkfx._event_result import EventStudy  # the result imports helpers from here
 
-    return EventStudy(results=results, placebo=frame, params=params, notes=tuple(notes))
+    return EventStudy(results=results, placebo=_placebo_frame(placebo),
+                      jump_placebo=_placebo_frame(jump_placebo), params=params, notes=tuple(notes))
+
+
+_PLACEBO_COLUMNS = ["city", "currency", "date", "band_before", "band_after", "statistic", "jump"]
+
+
+def _placebo_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per series, pseudo-event date and band shape (events may share placebo dates)."""
+    if not parts:
+        return pd.DataFrame(columns=_PLACEBO_COLUMNS)
+    frame = pd.concat(parts, ignore_index=True)
+    keys = ["city", "currency", "date", "band_before", "band_after"]
+    return frame[~frame[keys].astype(str).duplicated()].reset_index(drop=True)
+
+
+def _nulls(days: np.ndarray, y: np.ndarray, log_rate: np.ndarray, spec: WindowSpec,
+           offsets: list[tuple[float, float]], blocked: list[tuple[float, float]],
+           stats: dict[str, np.ndarray], br: dict[str, np.ndarray], lo: np.ndarray, hi: np.ndarray,
+           valid: np.ndarray, *, statistic: str, n_placebo: int, seed: int) -> dict[str, Any]:
+    """Placebo draws of one series for every event: ``{kind: {key: (dates, statistic, jump)}}``.
+
+    Each event is compared with pseudo-events of its band shape whose windows span no more
+    days than its own (``change``), or whose bracketing reports are no further apart than its
+    own or :data:`LONG_BRACKET_DAYS` (``jump``). Events with the same key share one draw, and
+    every draw starts its own stream from ``seed``: adding an event or a series changes nothing else.
+    """
+    out: dict[str, Any] = {"change": {}, "jump": {}, "key": [], "jkey": []}
+    for i, off in enumerate(offsets):
+        key = (off, round(float(hi[i] - lo[i]), 6))
+        jkey = (off, round(max(float(br["span_days"][i]), LONG_BRACKET_DAYS), 6))
+        out["key"].append(key)
+        out["jkey"].append(jkey)
+        if valid[i] and np.isfinite(stats[statistic][i]) and key not in out["change"]:
+            anchors = placebo_anchors(days, y, spec, off, blocked, n_placebo, np.random.default_rng(seed),
+                                      max_extent=key[1])
+            null = window_stats(days, y, anchors - off[0], anchors + off[1], spec)[statistic]
+            jumps = bracket_stats(days, log_rate, anchors - off[0], anchors + off[1])["jump"]
+            ok = np.isfinite(null)
+            out["change"][key] = (_dates(anchors[ok]), null[ok], jumps[ok])
+        if valid[i] and np.isfinite(br["jump"][i]) and jkey not in out["jump"]:
+            anchors = jump_anchors(days, log_rate, off, blocked, n_placebo, np.random.default_rng(seed),
+                                   max_span=jkey[1])
+            jumps = bracket_stats(days, log_rate, anchors - off[0], anchors + off[1])["jump"]
+            out["jump"][jkey] = (_dates(anchors), np.full(anchors.size, np.nan), jumps)
+    return out
+
+
+def _dates(days: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(_ORIGIN + pd.to_timedelta(days, unit="D"))
 
 
 _RESULT_COLUMNS = [
-    "event_id", "city", "currency", "start", "end", "status", "scope", "n_pre", "n_post", "pre_start",
-    "pre_end", "post_start", "post_end", "pre_level", "post_level", "change", "change_se", "change_lower",
-    "change_upper", "pvalue", "pre_slope_30d", "abnormal", "abnormal_se", "abnormal_lower",
-    "abnormal_upper", "abnormal_pvalue", "placebo_pvalue", "n_placebo", "overlaps", "reason",
+    "event_id", "city", "currency", "start", "end", "precision", "tolerance_days", "band_start",
+    "band_end", "n_band", "status", "scope",
+    "before_date", "before_rate", "after_date", "after_rate", "bracket_days", "jump_log", "jump_pct",
+    "jump_placebo_pvalue", "n_jump_placebo", "span_log", "span_pct",
+    "n_pre", "n_post", "pre_start", "pre_end", "post_start", "post_end", "pre_level", "post_level",
+    "change", "change_se", "change_lower", "change_upper", "pvalue", "pre_slope_30d", "abnormal",
+    "abnormal_se", "abnormal_lower", "abnormal_upper", "abnormal_pvalue", "placebo_pvalue", "n_placebo",
+    "overlaps", "note", "reason",
 ]
+
+
+def rate_text(value: float) -> str:
+    """Format a rate: whole KPW with thousands separators, four significant digits below 100."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.4g}"
 
 
 def _day(value: float) -> pd.Timestamp:
     return _ORIGIN + pd.Timedelta(days=float(value))
 
 
+def _placebo_p(null: np.ndarray, observed: float) -> float:
+    """Share of placebo statistics at least as large as the observed one in absolute value (+1/+1)."""
+    if not null.size or math.isnan(observed):
+        return math.nan
+    return (1 + int(np.sum(np.abs(null) >= abs(observed) - 1e-12))) / (1 + null.size)
+
+
+def _bracket_row(ev: Any, i: int, br: dict[str, np.ndarray], days: np.ndarray, rates: pd.Series,
+                 jumps: np.ndarray, band_lo: float, band_hi: float) -> dict[str, Any]:
+    """Return the bracketing reports of one event, the jump between them and notes about them."""
+    if ev.problem:
+        return {"n_band": 0}
+    out: dict[str, Any] = {"band_start": _day(band_lo), "band_end": _day(band_hi),
+                           "n_band": int(br["n_band"][i])}
+    b, a = int(br["before"][i]), int(br["after"][i])
+    if b < 0:
+        return out
+    jump, span = float(br["jump"][i]), float(br["span"][i])
+    out.update({"before_date": _day(days[b]), "before_rate": float(rates.iloc[b]),
+                "after_date": _day(days[a]), "after_rate": float(rates.iloc[a]),
+                "bracket_days": float(days[a] - days[b]), "jump_log": jump,
+                "jump_pct": 100.0 * math.expm1(jump), "jump_placebo_pvalue": _placebo_p(jumps, jump),
+                "n_jump_placebo": int(jumps.size),
+                "span_log": span, "span_pct": 100.0 * math.expm1(span)})
+    notes = []
+    if out["n_band"]:
+        first, last = int(br["first"][i]), int(br["last"][i])
+        notes.append(
+            f"{out['n_band']} report(s) inside the date band {out['band_start']:%Y-%m-%d} to "
+            f"{out['band_end']:%Y-%m-%d} (precision {ev.date_precision or 'day'!r}) enter neither "
+            f"window; the jump is the largest of the {out['n_band'] + 1} steps across the band; across "
+            f"the whole band {rate_text(rates.iloc[first])} ({_day(days[first]):%Y-%m-%d}) -> "
+            f"{rate_text(rates.iloc[last])} ({_day(days[last]):%Y-%m-%d}), {out['span_pct']:+.1f}%")
+    if out["bracket_days"] > LONG_BRACKET_DAYS:
+        notes.append(f"the bracketing reports are {out['bracket_days']:.0f} days apart (more than "
+                     f"{LONG_BRACKET_DAYS:.0f}): the move may have happened anywhere between them")
+    out["note"] = "; ".join(notes)
+    return out
+
+
 def _event_row(ev: Any, i: int, stats: dict[str, np.ndarray], days: np.ndarray, y: np.ndarray,
-               start: float, anchor: float, spec: WindowSpec, bandwidth: float, level: float,
-               null: np.ndarray, statistic: str) -> dict[str, Any]:
-    nan = math.nan
+               start: float, band: tuple[float, float], spec: WindowSpec, bandwidth: float,
+               level: float, null: np.ndarray, statistic: str) -> dict[str, Any]:
     row: dict[str, Any] = {"start": ev.start, "end": ev.end, "status": ev.status, "scope": ev.scope}
     if ev.problem:
         row.update({"n_pre": 0, "n_post": 0, "n_placebo": 0, "reason": ev.problem})
         return row
-    row.update({"pre_start": _day(start - spec.gap - spec.before), "pre_end": _day(start - spec.gap),
-                "post_start": _day(anchor + spec.gap), "post_end": _day(anchor + spec.gap + spec.after)})
+    row.update({k: _day(stats[k][i]) for k in ("pre_start", "pre_end", "post_start", "post_end")})
     n_pre, n_post = int(stats["n_pre"][i]), int(stats["n_post"][i])
     row.update({"n_pre": n_pre, "n_post": n_post, "n_placebo": int(null.size)})
     reasons: list[str] = []
@@ -288,7 +547,7 @@ def _event_row(ev: Any, i: int, stats: dict[str, np.ndarray], days: np.ndarray, 
         reasons.append(f"no observations in the {side} window {lo.date()} to {hi.date()}")
         row["reason"] = "; ".join(reasons)
         return row
-    se = hac_event_stats(days, y, start, anchor, spec, bandwidth)
+    se = hac_event_stats(days, y, start, band[0], band[1], spec, bandwidth)
     tc, ta = t_value(level, se["change_df"]), t_value(level, se["abnormal_df"])
     change, abnormal = float(stats["change"][i]), float(stats["abnormal"][i])
     row.update({
@@ -309,11 +568,8 @@ def _event_row(ev: Any, i: int, stats: dict[str, np.ndarray], days: np.ndarray, 
         reasons.append("fewer than 2 dates in the pre window: no pre-event trend")
     elif math.isnan(se["abnormal_se"]):
         reasons.append("fewer than 3 pre or 2 post observations: no standard error for abnormal")
-    obs = change if statistic == "change" else abnormal
-    if null.size and not math.isnan(obs):
-        row["placebo_pvalue"] = (1 + int(np.sum(np.abs(null) >= abs(obs) - 1e-12))) / (1 + null.size)
-    else:
-        row["placebo_pvalue"] = nan
+    row["placebo_pvalue"] = _placebo_p(null, change if statistic == "change" else abnormal)
+    if math.isnan(row["placebo_pvalue"]):
         reasons.append("no placebo date available (series too short for the windows)"
                        if not null.size else f"no {statistic} to compare with the placebo dates")
     row["reason"] = "; ".join(reasons)
