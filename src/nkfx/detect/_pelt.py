@@ -10,6 +10,9 @@ length term of ``"mbic"``) over all segmentations whose segments hold at least
   can miss the optimum when ``min_size > 1`` and the penalty is small; tested.)
 - FPOP (:mod:`nkfx.detect._fpop`) for ``"l2"`` with a constant penalty, which stays
   near ``O(n log n)`` when changes are rare.
+- FPOP over piecewise quadratics (:mod:`nkfx.detect._robust`) for ``"biweight"`` with
+  a constant penalty; PELT with exact biweight segment costs for ``"mbic"`` (slower:
+  a biweight segment cost is not a function of prefix sums).
 
 Breaks follow the contract of :mod:`nkfx.detect`: break ``b`` means observation ``b``
 is the last of the old regime. ruptures' ``predict()`` returns ``breaks + 1`` and ``n``.
@@ -29,6 +32,7 @@ from nkfx._validate import check_option
 from nkfx.detect._costs import KIND, jit, prefix_sums, segment_cost, segment_costs
 from nkfx.detect._fpop import fpop_l2
 from nkfx.detect._penalty import COSTS, PenaltySpec, resolve_penalty
+from nkfx.detect._robust import biweight_fit, fpop_biweight, pelt_biweight
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
 __all__ = ["ALGORITHMS", "PathEntry", "PeltResult", "as_signal", "crops", "pelt"]
@@ -36,6 +40,8 @@ __all__ = ["ALGORITHMS", "PathEntry", "PeltResult", "as_signal", "crops", "pelt"
 ALGORITHMS: tuple[str, ...] = ("auto", "fpop", "pelt")
 #: Variance floor of the ``"normal"`` cost, relative to the robust noise variance.
 VAR_FLOOR_FACTOR = 1e-6
+#: Default cap of the ``"biweight"`` cost, in robust noise standard deviations.
+BIWEIGHT_K = 3.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +65,11 @@ class PeltResult:
     cost: float
     objective: float
     max_candidates: int
+    noise_sd: float = math.nan  # noise sd the penalty is scaled by; the biweight cap unit
+    phi: float = math.nan  # robust AR(1) coefficient of the noise, clipped to [0, 0.9]
+    lrv: float = math.nan  # long-run variance of the noise (the scale of "bic-lrv")
+    cap: float = math.nan  # biweight cap c = K * noise_sd (NaN for other costs)
+    levels: np.ndarray | None = None  # robust level of each segment (biweight only)
 
     @property
     def n_breaks(self) -> int:
@@ -78,6 +89,7 @@ def pelt(
     penalty: str | float = "bic",
     min_size: int = 2,
     algorithm: str = "auto",
+    biweight_k: float = BIWEIGHT_K,
 ) -> PeltResult:
     """Find the exact optimal penalised segmentation of ``y``.
 
@@ -85,19 +97,27 @@ def pelt(
     ----------
     y : array_like of float, shape (n,)
         Finite values, in time order.
-    cost : {"l2", "normal"}, default "l2"
-        Change in mean (residual sum of squares), or change in mean and variance
+    cost : {"l2", "normal", "biweight"}, default "l2"
+        Change in mean (residual sum of squares); change in mean and variance
         (twice the Gaussian negative log-likelihood, variance floored at
-        ``1e-6 * sigma2``).
-    penalty : {"bic", "mbic"} or float, default "bic"
+        ``1e-6 * sigma2``); or change in level with the robust biweight loss
+        ``sum min((y_i - mu)**2, c**2)``, ``c = biweight_k * noise_sd``, so that one
+        wild value costs at most ``c**2`` and cannot open a regime on its own
+        (Fearnhead & Rigaill 2019).
+    penalty : {"bic", "bic-lrv", "mbic"} or float, default "bic"
         Named criteria are described in :mod:`nkfx.detect._penalty` (for ``"l2"``,
-        ``"bic"`` is ``2 * log(n) * sigma2``); a number is the penalty per break in
-        the units of the cost, as ruptures' ``pen``.
+        ``"bic"`` is ``2 * log(n) * sigma2`` and ``"bic-lrv"`` is ``2 * log(n) * lrv``,
+        with ``lrv`` the long-run variance of robustly fitted AR(1) noise); a number is
+        the penalty per break in the units of the cost, as ruptures' ``pen``.
     min_size : int, default 2
         Minimum number of observations per segment (ruptures' ``min_size`` with
         ``jump=1``). At least 2 for ``"normal"``.
     algorithm : {"auto", "fpop", "pelt"}, default "auto"
-        ``"auto"`` uses FPOP for ``"l2"`` with a constant penalty, PELT otherwise.
+        ``"auto"`` uses FPOP for ``"l2"`` and ``"biweight"`` with a constant penalty,
+        PELT otherwise.
+    biweight_k : float, default 3.0
+        Cap of the ``"biweight"`` cost in robust noise standard deviations ``noise_sd``
+        (the marginal sd of the AR(1) fit behind ``"bic-lrv"``). Ignored by other costs.
 
     Returns
     -------
@@ -112,13 +132,33 @@ def pelt(
     ([49], 'fpop')
     >>> res.ends.tolist()  # ruptures' Pelt(...).predict() convention
     [50, 100]
+
+    A report keyed in ten times too large (``log(10) = 2.3``) is a regime for ``"l2"``
+    (with its neighbour: segments hold at least ``min_size = 2`` points), and nothing for
+    ``"biweight"``:
+
+    >>> flat = np.random.default_rng(2).normal(8.0, 0.02, 100)
+    >>> flat[60] += np.log(10)
+    >>> pelt(flat).breaks.tolist(), pelt(flat, cost="biweight").breaks.tolist()
+    ([59, 61], [])
     """
     x = as_signal(y)
     check_option("cost", cost, COSTS)
     check_option("algorithm", algorithm, ALGORITHMS)
     _check_min_size(min_size, x.size, cost)
+    k = check_biweight_k(biweight_k)
     spec = resolve_penalty(penalty, cost=cost, y=x)
-    return _solve(x, cost, spec, min_size, algorithm)
+    return _solve(x, cost, spec, min_size, algorithm, k)
+
+
+def check_biweight_k(value: Any) -> float:
+    """Return ``biweight_k`` as a float, or raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise NkfxTypeError(f"biweight_k must be a positive number (noise sds); got "
+                            f"{type(value).__name__}")
+    if not (math.isfinite(float(value)) and float(value) > 0.0):
+        raise NkfxValueError(f"biweight_k must be a positive number (noise sds); got {value!r}")
+    return float(value)
 
 
 def as_signal(y: Any, name: str = "y") -> np.ndarray:
@@ -154,7 +194,10 @@ def _check_min_size(min_size: Any, n: int, cost: str) -> None:
         )
 
 
-def _solve(x: np.ndarray, cost: str, spec: PenaltySpec, min_size: int, algorithm: str) -> PeltResult:
+def _solve(x: np.ndarray, cost: str, spec: PenaltySpec, min_size: int, algorithm: str,
+           biweight_k: float = BIWEIGHT_K) -> PeltResult:
+    if cost == "biweight":
+        return _solve_biweight(x, spec, min_size, algorithm, biweight_k)
     constant = spec.segment_coef == 0.0
     if algorithm == "fpop" and not (cost == "l2" and constant):
         raise NkfxValueError(
@@ -190,6 +233,42 @@ def _solve(x: np.ndarray, cost: str, spec: PenaltySpec, min_size: int, algorithm
         cost=total,
         objective=objective,
         max_candidates=int(widest),
+        noise_sd=math.sqrt(spec.scale if spec.name is not None and cost != "normal"
+                           else spec.sigma2),
+        phi=spec.noise.phi,
+        lrv=spec.noise.lrv,
+    )
+
+
+def _solve_biweight(x: np.ndarray, spec: PenaltySpec, min_size: int, algorithm: str,
+                    biweight_k: float) -> PeltResult:
+    constant = spec.segment_coef == 0.0
+    if algorithm == "fpop" and not constant:
+        raise NkfxValueError(
+            "algorithm='fpop' needs a constant penalty ('bic', 'bic-lrv' or a number); "
+            f"got penalty={spec.name!r}; use algorithm='pelt' or 'auto'"
+        )
+    use_fpop = constant and algorithm != "pelt"
+    var = spec.scale if spec.name is not None else spec.sigma2  # the penalty's own scale
+    sd = math.sqrt(var)
+    cap = biweight_k * sd
+    z = (x - np.median(x)) / sd
+    if use_fpop:
+        _, last, widest, _ = fpop_biweight(z, spec.per_change / var, biweight_k, min_size)
+    else:
+        _, last, widest = pelt_biweight(z, spec.per_change / var, biweight_k, min_size,
+                                        spec.segment_coef / var)
+    ends = _backtrack(last, x.size)
+    seg, levels = biweight_fit(x, ends, cap)
+    total = float(seg.sum())
+    objective = total + spec.per_change * (ends.size - 1)
+    objective += spec.segment_coef * float(np.sum(np.log(np.diff(np.r_[0, ends]) / x.size)))
+    return PeltResult(
+        breaks=ends[:-1] - 1, n=int(x.size), cost_name="biweight", penalty=spec.per_change,
+        penalty_name=spec.name, segment_coef=spec.segment_coef, sigma2=spec.sigma2,
+        var_floor=0.0, min_size=int(min_size), algorithm="fpop" if use_fpop else "pelt",
+        cost=total, objective=objective, max_candidates=int(widest),
+        noise_sd=sd, phi=spec.noise.phi, lrv=spec.noise.lrv, cap=cap, levels=levels,
     )
 
 
@@ -210,6 +289,7 @@ def crops(
     cost: str = "l2",
     min_size: int = 2,
     max_runs: int = 200,
+    biweight_k: float = BIWEIGHT_K,
 ) -> list[PathEntry]:
     """Every optimal segmentation for penalties in ``[pen_min, pen_max]`` (CROPS).
 
@@ -246,7 +326,7 @@ def crops(
         raise NkfxValueError(f"pen_min must be < pen_max; got {pen_min!r} and {pen_max!r}")
 
     def solve(pen: float) -> PeltResult:
-        return pelt(x, cost=cost, penalty=pen, min_size=min_size)
+        return pelt(x, cost=cost, penalty=pen, min_size=min_size, biweight_k=biweight_k)
 
     found = {r.n_breaks: r for r in (solve(float(pen_min)), solve(float(pen_max)))}
     todo = [(found[max(found)], found[min(found)])]
