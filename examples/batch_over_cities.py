@@ -25,7 +25,7 @@ def detect_series(market: pd.DataFrame, city: str, currency: str, n: int,
         return [{**base, "skipped": f"fewer than {min_obs} dated reports"}]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nkfx.DataQualityWarning)  # NaT intervals stay NaT
-        res = nkfx.detect(market, city=city, currency=currency, trim=trim)
+        res = nkfx.detect(market, city=city, currency=currency, trim=trim, method="bai-perron")
     if res.n_breaks == 0:
         return [{**base, "skipped": "no break chosen by BIC"}]
     return [{**base, "break": int(b), "last_old": row.last_old.date(),

@@ -540,6 +540,6 @@ def test_detect_with_hac_survives_a_run_of_stale_quotes() -> None:
     s = pd.Series(y, index=pd.date_range("2020-01-05", periods=80, freq="W"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nkfx.DataQualityWarning)  # the interval is NA, as in R
-        res = nkfx.detect(s, hac=True)
+        res = nkfx.detect(s, hac=True, method="bai-perron")
     assert res.breaks["last_old"].tolist() == [pd.Timestamp("2020-10-04")]
     assert res.tests["supF"].statistic > 100

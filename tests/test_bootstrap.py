@@ -290,7 +290,7 @@ def test_chow_test_and_detect_bootstrap_options() -> None:
     c = nkfx.chow_test(rate, at=rate.index[60], hac=True, n_boot=39, seed=1)
     assert c.params["pvalue_method"] == "bootstrap"
     assert c.pvalue == 1 / 40
-    res = nkfx.detect(rate, hac=True, n_boot=39)
+    res = nkfx.detect(rate, hac=True, n_boot=39, method="bai-perron")
     sup = res.tests["supF"]
     assert sup.params["pvalue_method"] == "bootstrap"
     assert sup.detail["n_boot"] == 39
@@ -299,14 +299,14 @@ def test_chow_test_and_detect_bootstrap_options() -> None:
     assert "1/40 = 0.025" in sup.notes[0]
     assert any("not HAC-robust" in note for note in res.notes)
     assert sup.notes[0] in res.notes
-    fast = nkfx.detect(rate, hac=True, pvalue="asymptotic")
+    fast = nkfx.detect(rate, hac=True, pvalue="asymptotic", method="bai-perron")
     assert fast.tests["supF"].notes == ()
     assert fast.tests["supF"].params["pvalue_method"] == "asymptotic"
     assert fast.tests["supF"].statistic == sup.statistic
     with pytest.raises(NkfxValueError, match="pvalue must be one of"):
-        nkfx.detect(rate, pvalue="exact")
+        nkfx.detect(rate, pvalue="exact", method="bai-perron")
     with pytest.raises(NkfxTypeError, match="unexpected option"):
-        nkfx.detect(rate, nboot=39)
+        nkfx.detect(rate, nboot=39, method="bai-perron")
 
 
 def test_public_bootstrap_options_are_validated_by_name() -> None:
@@ -322,7 +322,7 @@ def test_public_bootstrap_options_are_validated_by_name() -> None:
     with pytest.raises(NkfxValueError, match="pvalue must be one of 'auto', 'asymptotic', 'bootstrap'"):
         nkfx.chow_test(rate, at=rate.index[60], pvalue="exact")
     with pytest.raises(NkfxTypeError, match="seed must be an integer"):
-        nkfx.detect(rate, hac=True, seed="0")
+        nkfx.detect(rate, hac=True, seed="0", method="bai-perron")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,29 +43,29 @@ def two_breaks(rng: np.random.Generator) -> pd.Series:
 
 def test_rejects_non_series() -> None:
     with pytest.raises(NkfxTypeError, match=r"data must be a pandas Series .* got list"):
-        detect([1.0, 2.0, 3.0])  # type: ignore[arg-type]
+        detect([1.0, 2.0, 3.0], method="bai-perron")  # type: ignore[arg-type]
 
 
 def test_rejects_non_datetime_index() -> None:
     with pytest.raises(NkfxTypeError, match=r"must have a DatetimeIndex \(dates\); got RangeIndex"):
-        detect(pd.Series(np.arange(1.0, 50.0)))
+        detect(pd.Series(np.arange(1.0, 50.0)), method="bai-perron")
 
 
 def test_rejects_non_numeric_values(rng: np.random.Generator) -> None:
     s = pd.Series(["a"] * 30, index=irregular_dates(rng, 30))
     with pytest.raises(NkfxTypeError, match=r"data must hold numbers; got dtype"):
-        detect(s)
+        detect(s, method="bai-perron")
 
 
 def test_rejects_empty_series() -> None:
     with pytest.raises(InsufficientDataError, match=r"data is empty"):
-        detect(pd.Series([], index=pd.DatetimeIndex([]), dtype=float))
+        detect(pd.Series([], index=pd.DatetimeIndex([]), dtype=float), method="bai-perron")
 
 
 def test_rejects_nat_in_index() -> None:
     idx = pd.DatetimeIndex(["2020-01-01", None, "2020-01-03"])
     with pytest.raises(NkfxValueError, match=r"missing dates \(NaT\) at positions \[1\]"):
-        detect(pd.Series([1.0, 2.0, 3.0], index=idx))
+        detect(pd.Series([1.0, 2.0, 3.0], index=idx), method="bai-perron")
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -74,7 +74,7 @@ def test_rejects_missing_and_infinite_values_naming_dates(two_breaks: pd.Series,
     s.iloc[[3, 10]] = bad
     d3, d10 = (s.index[i].date().isoformat() for i in (3, 10))
     with pytest.raises(NkfxValueError, match=rf"2 missing or infinite values \(at {d3}, {d10}\)"):
-        detect(s)
+        detect(s, method="bai-perron")
 
 
 def test_rejects_unsorted_dates_naming_first_out_of_order(two_breaks: pd.Series) -> None:
@@ -85,7 +85,7 @@ def test_rejects_unsorted_dates_naming_first_out_of_order(two_breaks: pd.Series)
     with pytest.raises(
         NkfxValueError, match=rf"dates are not sorted: {bad} \(position 6\) comes after {before}"
     ):
-        detect(s)
+        detect(s, method="bai-perron")
 
 
 def test_rejects_duplicate_dates_suggesting_clean(two_breaks: pd.Series) -> None:
@@ -96,7 +96,7 @@ def test_rejects_duplicate_dates_suggesting_clean(two_breaks: pd.Series) -> None
     with pytest.raises(
         NkfxValueError, match=rf"duplicate dates \({day}\); .*nkfx\.combine\(\) \(module nkfx"
     ):
-        detect(s)
+        detect(s, method="bai-perron")
 
 
 def test_rejects_non_positive_values_on_log_scale(two_breaks: pd.Series) -> None:
@@ -104,19 +104,19 @@ def test_rejects_non_positive_values_on_log_scale(two_breaks: pd.Series) -> None
     s.iloc[0] = 0.0
     day = s.index[0].date().isoformat()
     with pytest.raises(NkfxValueError, match=rf"1 values <= 0 \(at {day}\); scale='log'"):
-        detect(s)
+        detect(s, method="bai-perron")
     # the same data are fine on the level scale (the zero is just a low level)
-    assert detect(s, scale="level").scale == "level"
+    assert detect(s, scale="level", method="bai-perron").scale == "level"
 
 
 def test_too_few_observations_for_the_trimming(rng: np.random.Generator) -> None:
     s = step_series(rng, [6], [1.0])
     with pytest.raises(InsufficientDataError, match=r"trim=0.15 gives segments of h=0 .* n=6"):
-        detect(s)
+        detect(s, method="bai-perron")
     with pytest.raises(InsufficientDataError, match=r"n=6 observations cannot hold two segments of h=4"):
-        detect(s, trim=4)
+        detect(s, trim=4, method="bai-perron")
     with pytest.raises(InsufficientDataError, match=r"at least 3 \(the model has 2"):
-        detect(s, trim=2, model="trend")
+        detect(s, trim=2, model="trend", method="bai-perron")
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ def test_too_few_observations_for_the_trimming(rng: np.random.Generator) -> None
 )
 def test_bad_trim(two_breaks: pd.Series, trim: object, error: type, pattern: str) -> None:
     with pytest.raises(error, match=pattern):
-        detect(two_breaks, trim=trim)  # type: ignore[arg-type]
+        detect(two_breaks, trim=trim, method="bai-perron")  # type: ignore[arg-type]
 
 
 def test_max_breaks_larger_than_allowed_names_the_limit(two_breaks: pd.Series) -> None:
@@ -144,15 +144,15 @@ def test_max_breaks_larger_than_allowed_names_the_limit(two_breaks: pd.Series) -
         r"observations in segments of at least h=19 leave room for at most 5 "
         r"break\(s\); pass max_breaks=5 or max_breaks=None",
     ):
-        detect(two_breaks, max_breaks=9)
+        detect(two_breaks, max_breaks=9, method="bai-perron")
     with pytest.raises(NkfxValueError, match=r"max_breaks must be >= 1; got 0"):
-        detect(two_breaks, max_breaks=0)
+        detect(two_breaks, max_breaks=0, method="bai-perron")
     with pytest.raises(NkfxTypeError, match=r"max_breaks must be an int or None; got float"):
-        detect(two_breaks, max_breaks=2.0)  # type: ignore[arg-type]
+        detect(two_breaks, max_breaks=2.0, method="bai-perron")  # type: ignore[arg-type]
 
 
 def test_max_breaks_none_means_as_many_as_allowed(two_breaks: pd.Series) -> None:
-    res = detect(two_breaks, max_breaks=None, trim=20)
+    res = detect(two_breaks, max_breaks=None, trim=20, method="bai-perron")
     assert res.params["max_breaks_used"] == 130 // 20 - 1 == 5
     assert res.criteria["m"].tolist() == [0, 1, 2, 3, 4, 5]
 
@@ -160,7 +160,8 @@ def test_max_breaks_none_means_as_many_as_allowed(two_breaks: pd.Series) -> None
 @pytest.mark.parametrize(
     ("kwargs", "error", "pattern"),
     [
-        ({"method": "binseg"}, NkfxValueError, r"method must be one of 'bai-perron'.*; got 'binseg'"),
+        ({"method": "binseg"}, NkfxValueError,
+         r"method must be one of 'jumps', 'bai-perron', 'pelt'; got 'binseg'"),
         ({"model": "ar"}, NkfxValueError, r"model must be one of 'mean', 'trend'; got 'ar'"),
         ({"scale": "ln"}, NkfxValueError, r"scale must be one of 'log', 'level'; got 'ln'"),
         (
@@ -189,7 +190,7 @@ def test_max_breaks_none_means_as_many_as_allowed(two_breaks: pd.Series) -> None
 )
 def test_bad_options(two_breaks: pd.Series, kwargs: dict[str, object], error: type, pattern: str) -> None:
     with pytest.raises(error, match=pattern):
-        detect(two_breaks, **kwargs)  # type: ignore[arg-type]
+        detect(two_breaks, **kwargs, method="bai-perron")  # type: ignore[arg-type]
 
 
 def test_method_registry_dispatches_by_name(two_breaks: pd.Series, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -234,15 +235,15 @@ def test_rate_frame_selection_gives_the_same_breaks(rng: np.random.Generator, tw
         ignore_index=True,
     )
     before = frame.copy()
-    res = detect(frame, city="Pyongyang", currency="USD")
-    ref = detect(two_breaks)
+    res = detect(frame, city="Pyongyang", currency="USD", method="bai-perron")
+    ref = detect(two_breaks, method="bai-perron")
     pd.testing.assert_frame_equal(res.breaks, ref.breaks)
     assert res.series.name == "Pyongyang USD"
     assert (res.params["city"], res.params["currency"]) == ("Pyongyang", "USD")
     assert res.params["source"] == "Daily NK"
     pd.testing.assert_frame_equal(frame, before)  # not mutated
     with pytest.raises(NkfxValueError, match=r"data holds several currency values \['CNY', 'USD'\]"):
-        detect(frame, city="Pyongyang")
+        detect(frame, city="Pyongyang", method="bai-perron")
 
 
 def test_rate_frame_with_several_sources_per_date(two_breaks: pd.Series) -> None:
@@ -255,10 +256,11 @@ def test_rate_frame_with_several_sources_per_date(two_breaks: pd.Series) -> None
         match=rf"several rows per date on 2 dates \({d4}: 2 rows from 2 "
         rf"source\(s\), {d9}: 2 rows .*nkfx\.combine\(rates\) .*or pass source=",
     ):
-        detect(frame, city="Pyongyang", currency="USD")
+        detect(frame, city="Pyongyang", currency="USD", method="bai-perron")
     # choosing a source resolves it, and so does combining the reports per date
-    assert detect(frame, city="Pyongyang", currency="USD", source="Daily NK").n_breaks == 2
-    combined = detect(nkfx.combine(frame), city="Pyongyang", currency="USD")
+    assert detect(frame, city="Pyongyang", currency="USD", source="Daily NK",
+                  method="bai-perron").n_breaks == 2
+    combined = detect(nkfx.combine(frame), city="Pyongyang", currency="USD", method="bai-perron")
     assert combined.breaks["index"].tolist() == [39, 89]
 
 
@@ -267,7 +269,7 @@ def test_rate_frame_with_several_sources_per_date(two_breaks: pd.Series) -> None
 
 def test_mean_shift_breaks_are_found_with_dates(two_breaks: pd.Series) -> None:
     before = two_breaks.copy()
-    res = detect(two_breaks)
+    res = detect(two_breaks, method="bai-perron")
     dates = two_breaks.index
     assert res.n_breaks == 2
     assert res.breaks["index"].tolist() == [39, 89]
@@ -298,29 +300,29 @@ def test_mean_shift_breaks_are_found_with_dates(two_breaks: pd.Series) -> None:
 
 @pytest.mark.parametrize("rule", ["bic", "lwz", "sequential"])
 def test_every_rule_finds_the_two_breaks(two_breaks: pd.Series, rule: str) -> None:
-    res = detect(two_breaks, n_breaks=rule)
+    res = detect(two_breaks, n_breaks=rule, method="bai-perron")
     assert res.breaks["index"].tolist() == [39, 89]
     assert res.params["n_breaks"] == rule
 
 
 def test_sequential_rule_records_its_tests(two_breaks: pd.Series) -> None:
-    res = detect(two_breaks, n_breaks="sequential")
+    res = detect(two_breaks, n_breaks="sequential", method="bai-perron")
     assert set(res.tests) == {"supF", "UDmax", "supF(2|1)", "supF(3|2)"}
     assert res.tests["supF(2|1)"].pvalue < 0.05 <= res.tests["supF(3|2)"].pvalue
 
 
 def test_sequential_rule_stops_at_zero_without_a_break(rng: np.random.Generator) -> None:
     s = step_series(rng, [120], [8.0])
-    res = detect(s, n_breaks="sequential")
+    res = detect(s, n_breaks="sequential", method="bai-perron")
     assert res.tests["UDmax"].pvalue > 0.05
     assert res.n_breaks == 0
     assert set(res.tests) == {"supF", "UDmax"}
 
 
 def test_forced_number_of_breaks(two_breaks: pd.Series) -> None:
-    one = detect(two_breaks, n_breaks=1)
+    one = detect(two_breaks, n_breaks=1, method="bai-perron")
     assert one.breaks["index"].tolist() == [39]  # the larger jump
-    none = detect(two_breaks, n_breaks=0)
+    none = detect(two_breaks, n_breaks=0, method="bai-perron")
     assert none.n_breaks == 0
     assert none.segments["n"].tolist() == [130]
     assert none.breaks.columns.tolist() == one.breaks.columns.tolist()
@@ -332,7 +334,7 @@ def test_trend_model_reports_slopes_per_day_and_year(rng: np.random.Generator) -
     cut = 59  # last_old position
     y = np.where(np.arange(120) <= cut, 8.0 + 0.001 * days, 9.0 - 0.0005 * days)
     y = y + rng.normal(0, 0.01, 120)
-    res = detect(pd.Series(np.exp(y), index=dates), model="trend")
+    res = detect(pd.Series(np.exp(y), index=dates), model="trend", method="bai-perron")
     assert res.breaks["index"].tolist() == [cut]
     assert res.breaks["first_new"].iloc[0] == dates[cut + 1]
     seg = res.segments
@@ -350,7 +352,7 @@ def test_trend_model_reports_slopes_per_day_and_year(rng: np.random.Generator) -
 
 
 def test_level_scale_keeps_the_values(two_breaks: pd.Series) -> None:
-    res = detect(two_breaks, scale="level")
+    res = detect(two_breaks, scale="level", method="bai-perron")
     np.testing.assert_array_equal(res.series.to_numpy(), two_breaks.to_numpy())
     assert "jump_pct" not in res.breaks
     assert "level_kpw" not in res.segments
@@ -360,25 +362,25 @@ def test_level_scale_keeps_the_values(two_breaks: pd.Series) -> None:
 def test_trimming_rules_and_their_record() -> None:
     dates = pd.date_range("2020-01-01", periods=100, freq="D")  # span 99 days
     s = pd.Series(np.exp(np.r_[np.zeros(50), np.ones(50)] + np.sin(np.arange(100)) / 50), index=dates)
-    assert detect(s).params["h"] == 15  # floor(100 * 0.15)
-    wide = detect(s, trim=0.29)
+    assert detect(s, method="bai-perron").params["h"] == 15  # floor(100 * 0.15)
+    wide = detect(s, trim=0.29, method="bai-perron")
     assert wide.params["h"] == math.floor(100 * 0.29) == 28  # as R's floor(n * h)
     # the default max_breaks=5 is lowered to what fits; an explicit 5 is an error
     assert wide.params["max_breaks_used"] == 100 // 28 - 1 == 2
     with pytest.raises(NkfxValueError, match=r"max_breaks=5 is more than the data allow"):
-        detect(s, trim=0.29, max_breaks=5)
-    assert detect(s, trim=10).params["h"] == 10
-    res = detect(s, trim="20D")
+        detect(s, trim=0.29, max_breaks=5, method="bai-perron")
+    assert detect(s, trim=10, method="bai-perron").params["h"] == 10
+    res = detect(s, trim="20D", method="bai-perron")
     assert res.params["h"] == math.ceil(100 * 20 / 99) == 21
     assert res.params["trim"] == "20 days 00:00:00"
     assert res.params["trim_rule"].startswith("duration: h = ceil(n * 20D / 99D span)")
-    assert detect(s, trim=pd.Timedelta(days=20)).params["h"] == 21
+    assert detect(s, trim=pd.Timedelta(days=20), method="bai-perron").params["h"] == 21
     assert res.params["trim_fraction"] == pytest.approx(0.21)
 
 
 def test_constant_series_is_a_documented_no_break_result() -> None:
     dates = pd.date_range("2020-01-01", periods=60, freq="7D")
-    res = detect(pd.Series(8000.0, index=dates))
+    res = detect(pd.Series(8000.0, index=dates), method="bai-perron")
     assert res.n_breaks == 0
     assert (res.criteria["rss"] == 0).all()
     assert res.criteria["bic"].isna().all()
@@ -387,10 +389,10 @@ def test_constant_series_is_a_documented_no_break_result() -> None:
     assert res.segments["level_kpw"].iloc[0] == pytest.approx(8000.0)
     assert "constant on the log scale" in res.notes[0]
     assert "residual sum of squares is 0" in res.summary().as_text()
-    forced = detect(pd.Series(8000.0, index=dates), n_breaks=2)
+    forced = detect(pd.Series(8000.0, index=dates), n_breaks=2, method="bai-perron")
     assert forced.n_breaks == 0
     assert "n_breaks=2 was not applied" in forced.notes[1]
-    line = detect(pd.Series(np.exp(0.001 * np.arange(60.0)), index=dates), model="trend")
+    line = detect(pd.Series(np.exp(0.001 * np.arange(60.0)), index=dates), model="trend", method="bai-perron")
     assert line.n_breaks == 0
     assert "exactly linear" in line.notes[0]
 
@@ -504,7 +506,7 @@ def test_daily_nk_pyongyang_breaks(shared_data: Path) -> None:
     raw = pd.read_csv(shared_data / "dailynk_usd_kpw_by_city.csv", parse_dates=["time"])
     pyongyang = raw.loc[raw["entity"] == "pyongyang"].set_index("time")["value"]
     # Since 2013 (after the post-redenomination turmoil), trend regimes on log rates:
-    res = detect(pyongyang.loc["2013":], model="trend")
+    res = detect(pyongyang.loc["2013":], model="trend", method="bai-perron")
     found = res.breaks["first_new"]
     # the Sinuiju–Dandong freight restart of 2022-01-16: 4,720 (01-11) -> 6,750 (01-24)
     near_2022 = found[(found - pd.Timestamp("2022-01-16")).abs() <= pd.Timedelta("30D")]
@@ -526,7 +528,7 @@ def test_daily_nk_full_sample_interval_not_computable(shared_data: Path) -> None
     with pytest.warns(
         nkfx.DataQualityWarning, match=r"95% interval of break 1 \(2012-01-21 \| 2012-02-10\) cannot be"
     ):
-        res = detect(pyongyang)
+        res = detect(pyongyang, method="bai-perron")
     assert res.breaks["first_new"].tolist() == [pd.Timestamp("2012-02-10"), pd.Timestamp("2024-10-27")]
     first = res.breaks.iloc[0]
     assert pd.isna(first["ci_lower"])
@@ -568,7 +570,8 @@ def test_dates_match_strucchange_on_daily_nk(
     series = _pyongyang_since_2013(shared_data)
     assert len(series) == ref["n"]
     assert series.index[0].date().isoformat() == ref["first_date"]
-    res = detect(series, model=model, level=level, het_reg=het_reg, het_err=het_err, hac=hac)
+    res = detect(series, method="bai-perron", model=model, level=level, het_reg=het_reg,
+                 het_err=het_err, hac=hac)
     m = ref["selected"]["bic"]
     chosen = ref["path"][m]
     # strucchange breakpoint i (1-based) = our last_old = dates[i - 1]
@@ -595,14 +598,14 @@ def test_interval_strucchange_cannot_compute_is_nat(shared_data: Path) -> None:
     # R: "Confidence interval 1 cannot be computed" for the 90% interval of the mean model
     series = _pyongyang_since_2013(shared_data)
     with pytest.warns(nkfx.DataQualityWarning, match=r"90% interval of break 1 \(2020-10-21"):
-        res = detect(series, level=0.90)
+        res = detect(series, level=0.90, method="bai-perron")
     assert pd.isna(res.breaks["ci_lower"].iloc[0])
     assert res.breaks["index_ci_lower"].iloc[1:].tolist() == [169, 233]
 
 
 def test_timezone_aware_dates_work(two_breaks: pd.Series) -> None:
     s = two_breaks.tz_localize("Asia/Pyongyang")
-    res = detect(s)
+    res = detect(s, method="bai-perron")
     assert res.breaks["index"].tolist() == [39, 89]
     assert res.breaks["first_new"].iloc[0] == s.index[40]
     day = two_breaks.index[40].date().isoformat()
@@ -617,8 +620,8 @@ def test_sup_f_test_checks_its_input(rng: np.random.Generator) -> None:
 
 
 def test_hac_option_reaches_the_tests_and_intervals(two_breaks: pd.Series) -> None:
-    plain = detect(two_breaks)
-    robust = detect(two_breaks, hac=True)
+    plain = detect(two_breaks, method="bai-perron")
+    robust = detect(two_breaks, hac=True, method="bai-perron")
     assert robust.params["hac"] is True
     assert robust.tests["supF"].params["hac"] is True
     assert robust.tests["supF"].statistic != plain.tests["supF"].statistic

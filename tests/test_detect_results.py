@@ -28,7 +28,7 @@ def series(rng: np.random.Generator) -> pd.Series:
 
 @pytest.fixture
 def result(series: pd.Series) -> Breaks:
-    return detect(series)
+    return detect(series, method="bai-perron")
 
 
 @pytest.fixture
@@ -241,7 +241,7 @@ def test_repr_is_one_concise_line(result: Breaks) -> None:
 
 @pytest.mark.parametrize("model", ["mean", "trend"])
 def test_plot_draws_series_fits_breaks_and_bands(series: pd.Series, model: str) -> None:
-    res = detect(series, model=model, n_breaks=2)
+    res = detect(series, model=model, n_breaks=2, method="bai-perron")
     fig, ax = plt.subplots()
     try:
         out = res.plot(ax=ax, color="k")
@@ -260,7 +260,7 @@ def test_plot_draws_series_fits_breaks_and_bands(series: pd.Series, model: str) 
 
 def test_plot_without_breaks_makes_its_own_axes(rng: np.random.Generator) -> None:
     dates = pd.date_range("2020-01-01", periods=60, freq="7D")
-    res = detect(pd.Series(np.exp(rng.normal(8, 0.01, 60)), index=dates), n_breaks=0)
+    res = detect(pd.Series(np.exp(rng.normal(8, 0.01, 60)), index=dates), n_breaks=0, method="bai-perron")
     ax = res.plot()
     try:
         assert (len(ax.lines), len(ax.patches)) == (2, 0)
@@ -269,7 +269,8 @@ def test_plot_without_breaks_makes_its_own_axes(rng: np.random.Generator) -> Non
 
 
 def test_constant_series_result_is_json_safe() -> None:
-    res = detect(pd.Series(7.0, index=pd.date_range("2020-01-01", periods=40, freq="7D")))
+    res = detect(pd.Series(7.0, index=pd.date_range("2020-01-01", periods=40, freq="7D")),
+                 method="bai-perron")
     d = res.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["breaks"] == []

@@ -240,7 +240,7 @@ def step_rates(rng):
 
 
 def test_plot_breaks_bai_perron_band_spans_the_interval(step_rates):
-    res = detect(step_rates, city="Hyesan", currency="CNY")
+    res = detect(step_rates, city="Hyesan", currency="CNY", method="bai-perron")
     assert res.breaks["first_new"].tolist() == [pd.Timestamp("2021-08-02")]
     ax = plot_breaks(res)
     assert (len(ax.lines), len(ax.patches)) == (1 + 2 + 1, 1)
@@ -273,7 +273,7 @@ def test_plot_breaks_does_not_join_long_silences(step_rates):
     # a year without reports between the two regimes: the data line must show the gap
     later = step_rates.assign(date=step_rates["date"].where(step_rates.index < 30,
                                                             step_rates["date"] + pd.Timedelta("365D")))
-    res = detect(later, city="Hyesan", currency="CNY")
+    res = detect(later, city="Hyesan", currency="CNY", method="bai-perron")
     y = plot_breaks(res).lines[0].get_ydata()
     assert len(y) == 61
     assert np.isnan(y).sum() == 1

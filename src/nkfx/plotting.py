@@ -181,7 +181,7 @@ def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = False,
     >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
     >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
     ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
-    >>> ax = plot_breaks(nkfx.detect(rate), kpw=True)
+    >>> ax = plot_breaks(nkfx.detect(rate, method="bai-perron"), kpw=True)
     >>> len(ax.lines), len(ax.patches), ax.get_yscale()  # data, 2 fits, 1 break; 1 band
     (4, 1, 'log')
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)

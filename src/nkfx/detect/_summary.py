@@ -98,10 +98,24 @@ def _setup_table(res: Breaks) -> Any:
         ["Method / model", f"{res.method} / {res.model}"],
         ["Scale", res.scale],
         ["Observations", f"{len(index)} ({_date(index[0])} to {_date(index[-1])})"],
+    ]
+    if res.method == "jumps":
+        spacing = p.get("median_spacing_days")
+        rows += [
+            [f"Drift sd per {_num(spacing)} days", _num(p.get("drift_sd_per_spacing"))],
+            ["Noise sd / autocorr.",
+             f"{_num(p.get('noise_sd'))} / {_num(p.get('noise_phi_per_spacing'), '.2f')}"],
+            ["Penalty per jump", f"{_num(p.get('penalty_value'))} ({p.get('penalty')})"],
+            ["Number of jumps", str(res.n_breaks)],
+        ]
+        return _table(rows, None, "Jumps in a drifting rate")
+    rows += [
         ["Min. segment h", f"{p.get('h')} obs ({p.get('trim_rule')})"],
         ["Max. breaks", str(p.get("max_breaks_used"))],
         ["Number of breaks", f"{res.n_breaks} (by {p.get('n_breaks')})"],
     ]
+    if p.get("n_breaks") == "bic" and res.method == "bai-perron":
+        rows.append(["Why BIC", "strucchange's default; prefer 'lwz' if errors are autocorrelated"])
     if p.get("intervals") == "none":
         rows.append(["Intervals", "none computed (see notes)"])
     else:
@@ -112,7 +126,28 @@ def _setup_table(res: Breaks) -> Any:
     return _table(rows, None, f"Structural breaks: {res.method}")
 
 
+def _jumps_table(res: Breaks) -> Any:
+    log = res.scale == "log"
+    headers = ["jump", "last old", "first new", "days", "rate old", "rate new"]
+    headers += ["reports %", "level %", "z (drift sd)"] if log else ["reports", "level", "z (drift sd)"]
+    rows = [
+        [
+            str(i), _date(b["last_old"]), _date(b["first_new"]), _num(b["days_between"], ".0f"),
+            _num(b["rate_old"], ",.6g"), _num(b["rate_new"], ",.6g"),
+            _num(b["report_jump_pct"] if log else b["report_jump"], "+.1f" if log else ".4g"),
+            _num(b["jump_pct"] if log else b["jump"], "+.1f" if log else ".4g"),
+            _num(b["z_drift"], "+.1f"),
+        ]
+        for i, b in res.breaks.iterrows()
+    ]
+    if not rows:
+        rows = [["none", *([""] * (len(headers) - 1))]]
+    return _table(rows, headers, "Jumps (between two consecutive reports)")
+
+
 def _breaks_table(res: Breaks) -> Any:
+    if res.method == "jumps":
+        return _jumps_table(res)
     log = res.scale == "log"
     headers = ["break", "last old", "first new", "CI lower", "CI upper", "jump"]
     headers += ["jump %"] if log else []
@@ -137,7 +172,13 @@ def _breaks_table(res: Breaks) -> Any:
 
 def _segments_table(res: Breaks) -> Any:
     seg = res.segments.copy()
-    if res.model == "trend":
+    if res.method == "jumps":
+        cols = ["level_start", "level_end", "sd"]
+        names = ["level at start", "level at end", "sd of reports"]
+        if "level_start_kpw" in seg:
+            cols += ["level_start_kpw", "level_end_kpw", "drift_pct"]
+            names += ["KPW at start", "KPW at end", "drift %"]
+    elif res.model == "trend":
         # fitted values at the segment ends read better than an intercept at day 0
         seg["se_hac_slope_per_year"] = seg["se_hac_slope"] * DAYS_PER_YEAR
         cols = ["fitted_start", "fitted_end", "slope_per_year", "se_hac_slope_per_year", "sd"]
@@ -164,6 +205,14 @@ def _segments_table(res: Breaks) -> Any:
 
 
 def _criteria_table(res: Breaks) -> Any:
+    if "objective" in res.criteria:
+        rows = [
+            [str(int(r["m"])), _num(r["objective"], ".6g"), _num(r["penalty"], ".6g"),
+             "*" if r["chosen"] else ""]
+            for _, r in res.criteria.iterrows()
+        ]
+        return _table(rows, ["jumps", "objective", "of which penalty", "chosen"],
+                      "Penalised objective (2 x neg. log-likelihood + penalty)")
     rows = [
         [
             str(int(r["m"])),

@@ -231,6 +231,9 @@ class Breaks:
         Every parameter used, including ``h`` (observations) and the trimming rule.
     notes : tuple of str
         Remarks, e.g. why a constant series has no break.
+    path : pandas.Series or None
+        ``method="jumps"``: the smoothed underlying level (analysis scale), which drifts
+        between jumps; :attr:`fitted` returns it. ``None`` for the regime models.
 
     Examples
     --------
@@ -238,7 +241,7 @@ class Breaks:
     >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
     >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
     ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
-    >>> res = nkfx.detect(rate)
+    >>> res = nkfx.detect(rate, method="bai-perron")
     >>> res.n_breaks, res.dates[0].date().isoformat()
     (1, '2021-05-24')
     >>> res.segments[["start", "end", "n"]]
@@ -258,6 +261,7 @@ class Breaks:
     scale: str
     params: dict[str, Any]
     notes: tuple[str, ...] = ()
+    path: pd.Series | None = None
 
     @property
     def n_breaks(self) -> int:
@@ -271,7 +275,13 @@ class Breaks:
 
     @property
     def fitted(self) -> pd.Series:
-        """Fitted regime values on the analysis scale, aligned with :attr:`series`."""
+        """Fitted values on the analysis scale, aligned with :attr:`series`.
+
+        The regime fits (level or trend per segment), or for ``method="jumps"`` the
+        smoothed level :attr:`path`.
+        """
+        if self.path is not None:
+            return self.path.rename("fitted")
         index = pd.DatetimeIndex(self.series.index)
         days = np.asarray((index - index[0]) / pd.Timedelta(days=1), dtype=np.float64)
         starts = index.searchsorted(pd.DatetimeIndex(self.segments["start"]))
@@ -298,7 +308,7 @@ class Breaks:
         >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
         >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
         ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
-        >>> res = nkfx.detect(rate)
+        >>> res = nkfx.detect(rate, method="bai-perron")
         >>> res.to_frame()[["break", "last_old", "first_new", "model"]]
            break   last_old  first_new model
         0      1 2021-05-17 2021-05-24  mean
@@ -318,7 +328,7 @@ class Breaks:
         >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
         >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
         ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
-        >>> res = nkfx.detect(rate)
+        >>> res = nkfx.detect(rate, method="bai-perron")
         >>> d = res.to_dict()
         >>> d["breaks"][0]["first_new"], json.loads(json.dumps(d)) == d
         ('2021-05-24', True)
@@ -351,7 +361,7 @@ class Breaks:
         >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
         >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
         ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
-        >>> res = nkfx.detect(rate)
+        >>> res = nkfx.detect(rate, method="bai-perron")
         >>> text = res.summary().as_text()
         >>> "2021-05-17" in text and "2021-05-24" in text
         True
@@ -385,7 +395,7 @@ class Breaks:
         >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
         >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
         ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
-        >>> res = nkfx.detect(rate)
+        >>> res = nkfx.detect(rate, method="bai-perron")
         >>> ax = res.plot()
         >>> len(ax.lines), len(ax.patches)  # data, 2 regime fits, 1 break; 1 interval
         (4, 1)
