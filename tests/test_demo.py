@@ -2,6 +2,7 @@ import contextlib
 import io
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -66,15 +67,23 @@ def test_results_json_tells_the_hyesan_story(report) -> None:
     assert res["breaks"]["Hyesan/USD"]["skipped"].startswith("11 dated reports")
     assert all(v.get("skipped") for k, v in res["breaks"].items() if k.endswith("USD"))
     assert all(("skipped" in v) == (v.get("n_obs", 0) < MIN_OBS) for v in res["breaks"].values())
-    # event study: the yuan change has no standard error, the dollar has no post-window data
+    # event study: the rumour's date is 'approx' (+-7 days), so the report of 27 Nov is in the band;
+    # the jump is between the reports that bracket the move, 850 -> 1,120 (+31.8%)
     rows = {(r["city"], r["currency"]): r for r in res["event_study"]["results"]}
     assert all(r["event_id"] == EVENT_ID for r in rows.values())
-    assert rows[("Hyesan", "CNY")]["n_pre"] == 1
-    assert rows[("Hyesan", "CNY")]["change_se"] is None
-    assert rows[("Hyesan", "CNY")]["change"] == pytest.approx(0.5 * (6.745236 + 7.021084) - 6.802395,
-                                                              abs=1e-5)
-    assert rows[("Hyesan", "USD")]["n_post"] == 0
-    assert "post window" in rows[("Hyesan", "USD")]["reason"]
+    hy = rows[("Hyesan", "CNY")]
+    assert (hy["before_date"], hy["before_rate"], hy["after_date"], hy["after_rate"]) == (
+        "2022-11-27", 850.0, "2022-12-12", 1120.0)
+    assert hy["jump_pct"] == pytest.approx(100 * (1120 / 850 - 1))
+    assert hy["jump_placebo_pvalue"] == pytest.approx(25 / 501)
+    assert (hy["n_pre"], hy["n_post"], hy["n_band"]) == (4, 4, 1)  # default windows: 4 reports a side
+    assert hy["change"] == pytest.approx(np.log([1120, 1210, 1230, 1230]).mean()
+                                         - np.log([890, 830, 920, 900]).mean())
+    assert hy["placebo_pvalue"] == pytest.approx(235 / 501)
+    # the dollar: reports 506 days apart around the rumour, and the note says so
+    usd = rows[("Hyesan", "USD")]
+    assert usd["bracket_days"] == 506.0
+    assert "506 days apart" in usd["note"]
     # change probability within +-30 days, for three priors; it falls as regimes are expected longer
     cp = {r["series"]: r for r in res["change_probability"]["by_expected_run"]}
     assert res["change_probability"]["window"] == ["2022-10-26", "2022-12-25"]
@@ -94,3 +103,11 @@ def test_report_md_has_conclusions_and_links_the_figures(report) -> None:
     for name in ("rates_by_city.png", "hyesan_story.png", "breaks_hyesan_cny.png"):
         assert f"]({name})" in md
     assert "| Hyesan | CNY | 46 |" in md  # coverage table
+    # every headline leads with the jump between the bracketing reports, regime means beside it
+    assert ("- Hyesan/CNY at the rumour: the yuan jumps +32% between the reports of 2022-11-27 (850) "
+            "and 2022-12-12 (1,120), 15 days apart (placebo p 0.05); the mean of the 4 reports before "
+            "and of the 4 after differ by +35% (placebo p 0.47") in md
+    assert ("- Hyesan/CNY: the break nearest the rumour lies between the reports of 2022-11-27 and "
+            "2022-12-12, which jump by +32% (regime means: +56%)") in md
+    assert "| 3 | 2022-11-27 | 2022-12-12 | 2022-07-18 | 2022-12-12 | +32 | +56 |" in md
+    assert "| Hyesan | CNY | 2022-11-27 | 850 | 2022-12-12 | 1,120 | 15 | +31.8 | 0.050 |" in md

@@ -600,7 +600,8 @@ def test_default_windows_reach_back_to_the_last_reports() -> None:
     assert event_study(s, ev, before="60D", n_placebo=0).results["n_pre"].iloc[0] == 1
     assert (row.before_date, row.after_date, row.bracket_days) == (
         pd.Timestamp("2021-06-01"), pd.Timestamp("2021-06-15"), 14.0)
-    assert row.note == ""
+    assert row.note == ("the pre window spans 520 days (2020-01-05 to 2021-06-08): its mean mixes "
+                        "distant reports")
 
 
 def test_long_bracketing_gap_is_noted() -> None:

@@ -15,6 +15,7 @@ It needs neither the network nor anything outside the package.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -180,10 +181,13 @@ def _story_figures(out: Path, combined: pd.DataFrame, found: dict[str, Any], stu
         ax = plot_breaks(main, kpw=True, credit=credit)
         ax.set_title("Hyesan, KPW per CNY: regimes, breaks and 95% intervals", loc="left")
         names.append(_save(cast("Figure", ax.figure), out / "breaks_hyesan_cny.png"))
-    fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
-    plot_event_study(study, ax=ax, kind="forest")
-    ax.set_title("Change around the rumour, log points (no bar: no interval; no dot: no data)",
-                 loc="left")
+    fig, ax = plt.subplots(figsize=(10, 2.8), layout="constrained")
+    # the dollar's windows of 4 reports span years (see report.md): only the yuan is drawn
+    yuan = dataclasses.replace(study, results=study.results[study.results["currency"] == "CNY"])
+    plot_event_study(yuan, ax=ax, kind="forest")
+    jumps = ", ".join(f"{r.city} {r.jump_log:+.3f}" for r in yuan.results.itertuples())
+    ax.set_title("Yuan around the rumour: change of window means, log points\n(jump between the "
+                 f"bracketing reports: {jumps}; see report.md)", loc="left", fontsize="medium")
     names.append(_save(fig, out / "event_study.png"))
     cp = nkfx.change_probability(combined, city="Hyesan", currency="CNY", expected_run="180D")
     fig, axes = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, layout="constrained")
@@ -245,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = [_save(_rates_figure(market, events), out / "rates_by_city.png")]
     start = pd.Timestamp(events.loc[events["id"] == EVENT_ID, "start"].iloc[0])
 
-    progress(f"finding breaks in every city series with >= {MIN_OBS} reports (Bai-Perron)")
+    progress(f"finding breaks in every city series with >= {MIN_OBS} reports (method='bai-perron')")
     combined = combine(market)  # one rate per date, city and currency (median of the reports)
     counts = series_counts(combined)
     found = detect_all(combined, counts)

@@ -6,9 +6,11 @@ values, tables and Markdown lines; :mod:`nkfx._demo` draws the figures and write
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ __all__ = [
     "md_table",
     "nearest",
     "probability_section",
+    "report_jump_pct",
     "series_counts",
     "with_area",
 ]
@@ -41,7 +44,8 @@ EVENT_ID = "hyesan_customs_rumour_2022"
 MIN_OBS = 20
 TRIM = 0.15
 WINDOW = pd.Timedelta("30D")
-STUDY = {"before": "150D", "after": "60D"}
+#: Event-study windows: the library's defaults (at least 4 reports and 30 days a side).
+STUDY: dict[str, Any] = {}
 CITIES = ("Hyesan", "Pyongyang")
 #: Province-level reports around Hyesan (no city given), shown beside the cities, never pooled.
 AREA = "Yanggang area"
@@ -81,7 +85,9 @@ def detect_all(market: pd.DataFrame, counts: pd.Series) -> dict[str, Any]:
         with warnings.catch_warnings():
             # an interval Bai (1997) cannot give is NaT in the table and said in .notes
             warnings.simplefilter("ignore", nkfx.DataQualityWarning)
-            out[key] = nkfx.detect(market, city=str(city), currency=str(currency), trim=TRIM)
+            # Bai-Perron by name: the regime means and their intervals are what the report shows
+            out[key] = nkfx.detect(market, method="bai-perron", city=str(city), currency=str(currency),
+                                   trim=TRIM)
     return out
 
 
@@ -92,6 +98,19 @@ def nearest(res: Any, date: pd.Timestamp) -> pd.Series | None:
     gaps = (res.breaks["first_new"] - date).abs()
     row: pd.Series = res.breaks.loc[gaps.idxmin()]
     return row
+
+
+def report_jump_pct(res: Any, row: pd.Series) -> float:
+    """Return the change in percent between the two reports that bracket a break of ``res``.
+
+    ``row`` is a row of ``res.breaks`` (``last_old``, ``first_new``): the jump a reader of the
+    reports sees, unlike a difference of regime means (``jump_pct`` of a mean-shift model).
+    """
+    series = res.series
+    a, b = float(series.loc[row["last_old"]]), float(series.loc[row["first_new"]])
+    if res.params.get("scale", "log") == "log":
+        return 100.0 * math.expm1(b - a)
+    return 100.0 * (b / a - 1.0)
 
 
 def bracket(market: pd.DataFrame, city: str, currency: str, date: pd.Timestamp) -> dict[str, Any]:
@@ -118,8 +137,7 @@ def event_and_probability(combined: pd.DataFrame, start: pd.Timestamp) -> tuple[
     import nkfx
 
     pair = combined[combined["city"].isin(CITIES)]
-    study = nkfx.event_study(pair, EVENT_ID, before=STUDY["before"], after=STUDY["after"],
-                             n_placebo=500, seed=0)
+    study = nkfx.event_study(pair, EVENT_ID, **STUDY, n_placebo=500, seed=0)
     rows = {}
     for city in CITIES:
         for currency in ("CNY", "USD"):
@@ -141,14 +159,17 @@ def breaks_section(found: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     lines.append(f"Series with at least {MIN_OBS} dated reports, trimming {TRIM} (every regime "
                  "holds at least 15% of the reports); the number of breaks is chosen by BIC. "
                  "Dates: last report of the old regime | first of the new; the 95% interval "
-                 "(Bai 1997) is wide because reports are sparse.")
+                 "(Bai 1997) is wide because reports are sparse. Each break's size is given twice: "
+                 "the jump between those two reports first, then the difference of the two regime "
+                 "means, which averages over months and is often much larger.")
     skipped = {k: v for k, v in found.items() if isinstance(v, str)}
     for key, res in found.items():
         if isinstance(res, str):
             js[key] = {"skipped": res}
             continue
-        table = res.breaks.reset_index()[["break", "last_old", "first_new", "ci_lower", "ci_upper",
-                                          "jump_pct"]]
+        table = res.breaks.reset_index()[["break", "last_old", "first_new", "ci_lower", "ci_upper"]]
+        table["jump between reports %"] = [report_jump_pct(res, r) for _, r in res.breaks.iterrows()]
+        table["regime means %"] = res.breaks["jump_pct"].to_numpy()
         lines += ["", f"**{key}** ({res.series.size} dates, h = {res.params['h']}): "
                   f"{res.n_breaks} break(s)", "", md_table(table, "{:+.0f}")]
         lines += [f"- note: {n}" for n in res.notes]
@@ -161,18 +182,32 @@ def breaks_section(found: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
 
 def event_section(study: EventStudy, brackets: list[dict[str, Any]]) -> list[str]:
     """Return the Markdown lines of the event-study section."""
-    res = study.results
-    cols = ["city", "currency", "n_pre", "n_post", "change", "change_lower", "change_upper",
-            "placebo_pvalue", "reason"]
+    res = study.results.assign(change_pct=100.0 * (np.exp(study.results["change"]) - 1.0))
+    jump_cols = ["city", "currency", "before_date", "before_rate", "after_date", "after_rate",
+                 "bracket_days", "jump_pct", "jump_placebo_pvalue"]
+    mean_cols = ["city", "currency", "n_pre", "pre_start", "post_end", "n_post", "change", "change_pct",
+                 "change_lower", "change_upper", "placebo_pvalue"]
+    hy = res[(res["city"] == "Hyesan") & (res["currency"] == "CNY")]
+    tol = f"{hy['tolerance_days'].iloc[0]:g}" if len(hy) else "?"
     lines = ["## Event study: the Hyesan customs rumour", "",
-             f"Mean log rate in the {STUDY['before']} before the rumour's start and the "
-             f"{STUDY['after']} after it (change in log points; 0.10 is about +10%), with HAC "
-             "intervals and a placebo p-value from random non-event dates of the same series.",
-             "", md_table(res[cols]), "",
-             "Reports on either side of the Hyesan yuan break nearest the rumour (the last report "
-             "of the old regime and the first of the new), and for every series the nearest reports "
-             "on either side of that date:",
-             "", md_table(pd.DataFrame(brackets), "{:,.0f}")]
+             f"The rumour's catalogue date ({study.results['start'].iloc[0]:%Y-%m-%d}) is approximate, "
+             f"so the event is taken as a band of ±{tol} days: reports inside it count neither as "
+             "before nor as after. **The jump** is the change between the last report before the "
+             "rumour and the first after it (with reports inside the band, the largest step across "
+             "it), with a placebo p-value from the same step at random non-event dates of the series:",
+             "", md_table(_formatted(res[jump_cols].rename(columns={"jump_placebo_pvalue": "placebo_p"}))),
+             "", "Beside it, **the change of window means**: the mean log rate in a window before "
+             "the band and in one after it (log points; change_pct in percent), with HAC "
+             "intervals and a placebo p-value. The windows follow nkfx's default, which adapts to "
+             f"how often a series is reported: pre {study.params['windows']['before']}, post "
+             f"{study.params['windows']['after']}.",
+             "", md_table(res[mean_cols].rename(columns={"placebo_pvalue": "placebo_p"})), ""]
+    lines += [f"- {r['city']}/{r['currency']}: {r['note'] or r['reason']}"
+              for r in res.to_dict("records") if r["note"] or r["reason"]]
+    lines += ["", "Reports on either side of the Hyesan yuan break nearest the rumour (the last report "
+              "of the old regime and the first of the new), and for every series the nearest reports "
+              "on either side of that date:",
+              "", md_table(pd.DataFrame(brackets), "{:,.0f}")]
     return lines
 
 
@@ -197,17 +232,22 @@ def conclusion_lines(found: dict[str, Any], study: EventStudy, probs: pd.DataFra
             continue
         ci = (f"95% interval {row['ci_lower']:%Y-%m-%d} to {row['ci_upper']:%Y-%m-%d}"
               if pd.notna(row["ci_lower"]) else "no interval could be computed")
-        out.append(f"{key}: the break nearest the rumour lies between {row['last_old']:%Y-%m-%d} "
-                   f"and {row['first_new']:%Y-%m-%d} ({row['jump_pct']:+.0f}%), {ci}.")
+        res = found[key]
+        out.append(f"{key}: the break nearest the rumour lies between the reports of "
+                   f"{row['last_old']:%Y-%m-%d} and {row['first_new']:%Y-%m-%d}, which jump by "
+                   f"{report_jump_pct(res, row):+.0f}% (regime means: {row['jump_pct']:+.0f}%), {ci}.")
     p = probs["180D"]
     out.append(f"P(change within ±{WINDOW.days} days of {start:%Y-%m-%d}): "
                + ", ".join(f"{k} {v:.2f}" for k, v in p.items() if pd.notna(v))
                + " (prior expected regime 180 days). It moves with the prior (see the table): "
                "read it as 'likely', not as a precise number.")
     usd = study.results[study.results["currency"] == "USD"]
-    out.append("The dollar side cannot be tested with the bundled reports ("
-               + "; ".join(f"{r.city}/USD: {r.reason}" for r in usd.itertuples())
-               + "). The articles only say in words that the dollar barely moved.")
+    out.append("The dollar side cannot be tested with the bundled reports: the nearest dollar "
+               "reports on either side of the rumour are "
+               + "; ".join(f"{r.city}/USD {_bracket_text(r)}" for r in usd.itertuples())
+               + ", so any move could have happened at any time in between, and the windows of 4 "
+               "reports stretch over years. The articles only say in words that the dollar barely "
+               "moved.")
     cny = [b for b in brackets if b["series"] in {f"{c}/CNY" for c in CITIES} and b["after_rate"]]
     same = [(b["before_date"], b["before_rate"], b["after_date"], b["after_rate"]) for b in cny]
     if len(same) == 2 and same[0] == same[1]:
@@ -227,10 +267,32 @@ def conclusion_lines(found: dict[str, Any], study: EventStudy, probs: pd.DataFra
                    f"({u.get('before_rate') or float('nan'):,.0f}) has no counterpart until "
                    f"{u.get('after_date')}.")
     hy = study.results[(study.results["city"] == "Hyesan") & (study.results["currency"] == "CNY")]
-    if len(hy) and hy["n_pre"].iloc[0] < 2:
-        out.append(f"The Hyesan yuan has {int(hy['n_pre'].iloc[0])} report(s) in the "
-                   f"{STUDY['before']} before the rumour, so the event study gives a change "
-                   f"({hy['change'].iloc[0]:+.3f} log points) but no standard error; its placebo "
-                   f"p-value ({hy['placebo_pvalue'].iloc[0]:.2f}) says changes of that size are "
-                   "common in this series.")
+    if len(hy) and pd.notna(hy["jump_pct"].iloc[0]):
+        r = hy.iloc[0]
+        out.insert(0, (
+            f"Hyesan/CNY at the rumour: the yuan jumps {r['jump_pct']:+.0f}% between the reports of "
+            f"{r['before_date']:%Y-%m-%d} ({r['before_rate']:,.0f}) and {r['after_date']:%Y-%m-%d} "
+            f"({r['after_rate']:,.0f}), {r['bracket_days']:.0f} days apart (placebo p "
+            f"{r['jump_placebo_pvalue']:.2f}); the mean of the {r['n_pre']} reports before and of the "
+            f"{r['n_post']} after differ by {100 * math.expm1(r['change']):+.0f}% (placebo p "
+            f"{r['placebo_pvalue']:.2f}: moves that size between windows this long are common in "
+            "this series)."))
+    return out
+
+
+def _bracket_text(r: Any) -> str:
+    """``8,300 (2022-07-18) and 8,250 (2023-12-06), 506 days apart`` for an event-study row."""
+    if pd.isna(r.before_date):
+        return "missing on one side"
+    return (f"{r.before_rate:,.0f} ({r.before_date:%Y-%m-%d}) and {r.after_rate:,.0f} "
+            f"({r.after_date:%Y-%m-%d}), {r.bracket_days:.0f} days apart")
+
+
+def _formatted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells for the jump table: whole KPW and days, percent to 0.1, p-values to 0.001."""
+    out = frame.astype(object)
+    for col in ("before_rate", "after_rate", "bracket_days"):
+        out[col] = [f"{v:,.0f}" if pd.notna(v) else "" for v in frame[col]]
+    out["jump_pct"] = [f"{v:+.1f}" if pd.notna(v) else "" for v in frame["jump_pct"]]
+    out["placebo_p"] = [f"{v:.3f}" if pd.notna(v) else "" for v in frame["placebo_p"]]
     return out

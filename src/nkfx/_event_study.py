@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from nkfx._event_result import EventStudy
 
 __all__ = [
-    "LONG_BRACKET_DAYS", "Side", "WindowSpec", "bracket_stats", "extents", "hac_event_stats", "json_safe",
-    "jump_anchors", "placebo_anchors", "rate_text", "run_event_study", "window_stats",
+    "LONG_BRACKET_DAYS", "LONG_WINDOW_DAYS", "Side", "WindowSpec", "bracket_stats", "extents",
+    "hac_event_stats", "json_safe", "jump_anchors", "placebo_anchors", "rate_text", "run_event_study",
+    "window_stats",
 ]
 
 
@@ -408,6 +409,7 @@ def run_event_study(
             row = _event_row(ev, i, stats, days, y, start[i], (band_lo[i], band_hi[i]), spec, bandwidth,
                              level, null, statistic)
             row.update(_bracket_row(ev, i, br, days, rates, jumps, band_lo[i], band_hi[i]))
+            row["note"] = "; ".join(n for n in (row.get("note", ""), _long_windows(row)) if n)
             rows.append({"event_id": ev.id, "city": city, "currency": currency, **row,
                          "precision": ev.date_precision or "day", "tolerance_days": float(tolerance[i]),
                          "overlaps": overlaps[i]})
@@ -525,6 +527,20 @@ def _bracket_row(ev: Any, i: int, br: dict[str, np.ndarray], days: np.ndarray, r
                      f"{LONG_BRACKET_DAYS:.0f}): the move may have happened anywhere between them")
     out["note"] = "; ".join(notes)
     return out
+
+
+#: A note says so when a window spans more than this many days (sparse reports, int windows).
+LONG_WINDOW_DAYS = 365.0
+
+
+def _long_windows(row: dict[str, Any]) -> str:
+    """Return a note on windows that span more than a year, or ``""``."""
+    out = []
+    for side, lo, hi in (("pre", "pre_start", "pre_end"), ("post", "post_start", "post_end")):
+        if row.get(f"n_{side}") and (row[hi] - row[lo]) / _DAY > LONG_WINDOW_DAYS:
+            out.append(f"the {side} window spans {(row[hi] - row[lo]) / _DAY:.0f} days "
+                       f"({row[lo]:%Y-%m-%d} to {row[hi]:%Y-%m-%d}): its mean mixes distant reports")
+    return "; ".join(out)
 
 
 def _event_row(ev: Any, i: int, stats: dict[str, np.ndarray], days: np.ndarray, y: np.ndarray,
