@@ -229,7 +229,14 @@ def test_report_folder(capsys: pytest.CaptureFixture[str], step_csv: Path, tmp_p
     assert [b["first_new"] for b in results["Hyesan/CNY"]["breaks"]] == ["2021-08-02"]
     assert json.loads((folder / "Hyesan_CNY.json").read_text(encoding="utf-8")) == results["Hyesan/CNY"]
     md = (folder / "summary.md").read_text(encoding="utf-8")
-    assert "| Hyesan | CNY | 60 | 2021-08-02 | [Hyesan_CNY.png](Hyesan_CNY.png) | analysed |" in md
+    # the jump between the last old report (2021-07-26) and the first new one leads; the
+    # difference of regime means follows
+    rates = pd.read_csv(step_csv).query("city == 'Hyesan'").set_index("date")["rate"]
+    jump = 100 * (rates["2021-08-02"] / rates["2021-07-26"] - 1)
+    means = results["Hyesan/CNY"]["breaks"][0]["jump_pct"]
+    assert 30 < jump < 50
+    assert (f"| Hyesan | CNY | 60 | 2021-08-02 ({jump:+.0f}% between reports; regime means {means:+.0f}%) "
+            "| [Hyesan_CNY.png](Hyesan_CNY.png) | analysed |") in md
     assert "| Sinuiju | CNY | 12 |  |  | skipped: 12 report date(s), fewer than --min-obs 20 |" in md
     assert (folder / "Hyesan_CNY.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -244,7 +251,7 @@ def test_report_skips_a_series_detection_rejects(capsys: pytest.CaptureFixture[s
     assert "cannot hold two segments of h=10" in line
     md = (tmp_path / "r" / "summary.md").read_text(encoding="utf-8")
     assert f"| Sinuiju | CNY | 12 |  |  | skipped: {line.split(': ', 1)[1]} |" in md
-    assert "| Hyesan | CNY | 60 | 2021-08-02 |" in md
+    assert "| Hyesan | CNY | 60 | 2021-08-02 (+" in md
     code, _, err = run(capsys, "report", step_csv, "-o", tmp_path / "r", "--min-obs", "1")
     assert code == 2
     assert one_error(err) == "nkfx: error: --min-obs must be at least 2; got 1"

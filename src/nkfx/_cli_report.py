@@ -92,9 +92,23 @@ def _one_series(rates: pd.DataFrame, city: str, currency: str, args: argparse.Na
     result = res.to_dict()
     (out / f"{name}.json").write_text(json.dumps(result, indent=2, allow_nan=False) + "\n",
                                       encoding="utf-8")
-    dates = ", ".join(d.strftime("%Y-%m-%d") for d in res.dates) or "none"
+    dates = "; ".join(_break_text(res, row) for _, row in res.breaks.iterrows()) or "none"
     row.update({"breaks": dates, "figure": f"{name}.png", "status": "analysed"})
     return row, result
+
+
+def _break_text(res: Any, row: pd.Series) -> str:
+    """``2022-12-12 (+32% between reports; regime means +56%)`` for one break of ``res``.
+
+    The jump between the last report of the old regime and the first of the new leads; a
+    mean-shift method's difference of regime means (``jump_pct``) follows it.
+    """
+    from nkfx._demo_story import report_jump_pct
+
+    text = f"{row['first_new']:%Y-%m-%d} ({report_jump_pct(res, row):+.0f}% between reports"
+    if res.method in ("bai-perron", "pelt") and pd.notna(row.get("jump_pct")):
+        text += f"; regime means {row['jump_pct']:+.0f}%"
+    return text + ")"
 
 
 def _overview(rates: pd.DataFrame, todo: pd.DataFrame, out: Path) -> list[str]:
@@ -120,7 +134,10 @@ def _markdown(table: pd.DataFrame, figures: list[str], args: argparse.Namespace)
              f"scale={args.scale!r})` on the median report of each date; series with fewer than "
              f"{args.min_obs} report dates are skipped.", ""]
     lines += [f"![{name}]({name})" for name in figures]
-    lines += ["", "| city | currency | report dates | breaks (first new date) | figure | status |",
+    lines += ["", "Each break: the first date of the new regime, the change between the last report "
+              "before it and that first report, and for a mean-shift method the difference of the "
+              "two regime means beside it.",
+              "", "| city | currency | report dates | breaks (first new date) | figure | status |",
               "|---|---|---:|---|---|---|"]
     for r in table.fillna("").astype(str).to_dict("records"):
         figure = f"[{r['figure']}]({r['figure']})" if r["figure"] else ""
