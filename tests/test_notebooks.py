@@ -23,7 +23,8 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ["01-quickstart.ipynb", "02-hyesan-customs-rumours.ipynb", "03-validation.ipynb"]
+NAMES = ["01-quickstart.ipynb", "02-hyesan-customs-rumours.ipynb", "03-validation.ipynb",
+         "04-jumps-on-real-reports.ipynb"]
 TIMEOUT = 300  # seconds per cell; the slowest notebook takes about 20 s in total
 
 
@@ -116,3 +117,12 @@ def test_validation_notebook_matches_the_references(run) -> None:
     cover = re.search(r"covers the true date in (\d+\.\d)% of series", joined)
     assert cover is not None
     assert 90.0 <= float(cover.group(1)) <= 99.0
+
+
+def test_jumps_notebook_lines_events_up_with_each_method(run, shared_data: Path) -> None:
+    # reads ../shared/data (third-party series, not shipped): skipped when it is absent
+    texts = run(NAMES[3])
+    assert texts[-1].startswith("checked:")
+    joined = "\n".join(texts)
+    assert "freight_train_resumes_2022" in joined
+    assert "breaks matching no event" in joined

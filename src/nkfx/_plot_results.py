@@ -43,7 +43,8 @@ def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = Non
     fitted = res.fitted
     for i, (start, end) in enumerate(zip(res.segments["start"], res.segments["end"], strict=True)):
         part = fitted[(fitted.index >= start) & (fitted.index <= end)]
-        ax.plot(part.index, y(part), color="C1", lw=2, label="regime fit" if i == 0 else None)
+        name = "smoothed level" if res.method == "jumps" else "regime fit"
+        ax.plot(part.index, y(part), color="C1", lw=2, label=name if i == 0 else None)
     # matplotlib takes dates on a date axis; its stubs only say float, hence Any
     when: dict[str, list[Any]] = {
         c: list(pd.DatetimeIndex(res.breaks[c])) for c in ("last_old", "ci_lower", "ci_upper")
