@@ -71,10 +71,12 @@ def test_hand_computed_two_reports() -> None:
     model = NoiseModel(s_eta=1.0, s_eps=1.0, tau=0.0)
     y, days = np.array([0.0, 1.0]), np.array([0.0, 1.0])
     drift = fit_jumps(y, days, model, beta=0.5)
-    assert drift.jumps.tolist() == [] and drift.objective == pytest.approx(1 / 3)
+    assert drift.jumps.tolist() == []
+    assert drift.objective == pytest.approx(1 / 3)
     np.testing.assert_allclose(drift.path, [1 / 3, 2 / 3])
     jump = fit_jumps(y, days, model, beta=0.3)
-    assert jump.jumps.tolist() == [1] and jump.objective == pytest.approx(0.3)
+    assert jump.jumps.tolist() == [1]
+    assert jump.objective == pytest.approx(0.3)
     np.testing.assert_allclose(jump.path, [0.0, 1.0], atol=1e-12)
 
 
@@ -160,7 +162,8 @@ def test_recall_of_jumps_of_ten_noise_sd() -> None:
 @pytest.mark.slow
 def test_recall_by_jump_size_full() -> None:
     rows = {size: _recall(200, seed=4, size=size) for size in (0.08, 0.1, 0.15, 0.2)}
-    assert rows[0.2][1] >= 0.98 and rows[0.15][1] >= 0.95
+    assert rows[0.2][1] >= 0.98
+    assert rows[0.15][1] >= 0.95
     assert rows[0.1][1] >= 0.6
     assert all(r[2] <= 0.1 for r in rows.values())
 
@@ -185,7 +188,8 @@ def test_default_finds_the_freight_restart_jump(shared_data: Path, city: str, n_
     assert (b["first_new"] == "2024-06-09").any()
     assert res.n_breaks == n_jumps
     assert ((b["first_new"] >= "2012-01-01").sum()) <= 12
-    assert res.params["noise_estimated"] and res.params["penalty"] == "auto"
+    assert res.params["noise_estimated"]
+    assert res.params["penalty"] == "auto"
 
 
 def test_bai_perron_misses_the_jump_on_the_same_series(shared_data: Path) -> None:
@@ -212,9 +216,12 @@ def test_result_tables(jumpy: pd.Series) -> None:
     before = jumpy.copy()
     res = nkfx.detect(jumpy)
     pd.testing.assert_series_equal(jumpy, before)  # input untouched
-    assert res.method == "jumps" and res.model == "drift" and res.n_breaks == 1
+    assert res.method == "jumps"
+    assert res.model == "drift"
+    assert res.n_breaks == 1
     b = res.breaks.iloc[0]
-    assert b["first_new"] == jumpy.index[60] and b["last_old"] == jumpy.index[59]
+    assert b["first_new"] == jumpy.index[60]
+    assert b["last_old"] == jumpy.index[59]
     assert b["rate_old"] == pytest.approx(jumpy.iloc[59])
     assert b["report_jump_pct"] == pytest.approx(100 * (jumpy.iloc[60] / jumpy.iloc[59] - 1))
     assert b["jump_pct"] == pytest.approx(35.0, abs=6)  # exp(0.3) - 1, less noise
@@ -228,7 +235,8 @@ def test_result_tables(jumpy: pd.Series) -> None:
     assert res.criteria["chosen"].tolist() == [False, True]
     assert res.criteria["objective"].iloc[1] < res.criteria["objective"].iloc[0]
     text = res.summary().as_text()
-    assert "Jumps in a drifting rate" in text and "reports %" in text
+    assert "Jumps in a drifting rate" in text
+    assert "reports %" in text
     assert any("6 log n" in note for note in res.notes)
     assert res.to_dict()["breaks"][0]["first_new"] == jumpy.index[60].date().isoformat()
     # deterministic
@@ -248,7 +256,8 @@ def test_plot_draws_the_smoothed_level(jumpy: pd.Series) -> None:
 
 def test_given_noise_and_penalty(jumpy: pd.Series) -> None:
     res = nkfx.detect(jumpy, noise={"s_eta": 7e-6, "s_eps": 1.3e-4, "tau": 20.0}, penalty=30.0)
-    assert res.params["noise_estimated"] is False and res.params["penalty_value"] == 30.0
+    assert res.params["noise_estimated"] is False
+    assert res.params["penalty_value"] == 30.0
     assert res.n_breaks == 1
     # a penalty so large that no jump pays for itself
     assert nkfx.detect(jumpy, penalty=1e6).n_breaks == 0

@@ -298,7 +298,7 @@ def study(rng):
     dates = pd.date_range("2021-01-03", "2023-06-30", freq="7D")
     usd = pd.Series(np.exp(8.5 + 0.35 * (dates >= "2022-01-16") + rng.normal(0, 0.02, dates.size)),
                     index=dates)
-    return event_study(usd, "freight_train_resumes_2022", n_placebo=100)
+    return event_study(usd, "freight_train_resumes_2022", before="60D", after="60D", n_placebo=100)
 
 
 def test_event_study_path_band_and_placebo_on_two_axes(study):
@@ -337,7 +337,8 @@ def test_event_study_given_axes_inset_and_gap(study, rng):
     assert len(ax.child_axes) == 1
     gapped = event_study(pd.Series(np.exp(rng.normal(8, 0.01, 120)),
                                    index=pd.date_range("2021-01-03", periods=120, freq="7D")),
-                         "freight_train_resumes_2022", gap="14D", n_placebo=20)
+                         "freight_train_resumes_2022", before="60D", after="60D", gap="14D",
+                         n_placebo=20)
     ax = plot_event_study(gapped, placebo=False)
     assert len(ax.figure.axes) == 1
     x = ax.get_lines()[-3].get_xdata()  # mean path, then the two reference lines
