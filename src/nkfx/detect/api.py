@@ -123,8 +123,11 @@ def detect(
         ``tau``, the noise memory in days) and ``tau_max`` (2.0: the longest noise memory
         considered, in median report spacings). ``"bai-perron"``: ``pvalue``
         (``"auto"``, ``"asymptotic"`` or ``"bootstrap"``), ``n_boot`` (199) and ``seed``
-        (0) for the sup-F test, as in :func:`sup_f_test`. ``"pelt"``: ``cost`` and
-        ``penalty`` (see :func:`nkfx.detect.penalty_path`).
+        (0) for the sup-F test, as in :func:`sup_f_test`. ``"pelt"``: ``cost``
+        (``"biweight"``, the default, robust to single bad reports; ``"l2"``;
+        ``"normal"``), ``penalty`` (``"bic-lrv"``, the default, BIC scaled by the
+        long-run variance of AR(1) noise; ``"bic"``; ``"mbic"``; a number) and
+        ``biweight_k`` (see :func:`nkfx.detect.penalty_path`).
 
     Returns
     -------
