@@ -190,7 +190,7 @@ def test_max_breaks_none_means_as_many_as_allowed(two_breaks: pd.Series) -> None
 )
 def test_bad_options(two_breaks: pd.Series, kwargs: dict[str, object], error: type, pattern: str) -> None:
     with pytest.raises(error, match=pattern):
-        detect(two_breaks, **kwargs, method="bai-perron")  # type: ignore[arg-type]
+        detect(two_breaks, **{"method": "bai-perron", **kwargs})  # type: ignore[arg-type]
 
 
 def test_method_registry_dispatches_by_name(two_breaks: pd.Series, monkeypatch: pytest.MonkeyPatch) -> None:
