@@ -4,7 +4,7 @@ Data: random walk (sdEta = 0.1 per step) + AR(1) noise (sdNu = 1, phi = 0.5) + a
 4-8 noise sds with random sign about every 500 points, at n = 10^3 to 10^6; equal spacing.
 Both sides get the true parameters (DeCAFS ``modelParam = list(sdEta, sdNu, phi)``; nkfx
 ``NoiseModel(s_eta = sdEta**2, s_eps = sdNu**2 / (1 - phi**2), tau = -1 / log(phi))``) and
-``beta = 2 log n``. nkfx runs ``fit_jumps`` with its default ``exact_start=True``; DeCAFS
+``beta = 2 log n``. nkfx runs ``fit_jumps`` with its default first weight (``1 / s_eps``); DeCAFS
 weighs the first residual differently (see tests/reference/decafs/README.md), which moves the
 fitted level near the start, not the jumps. ``estimate_noise`` (the robust parameter
 estimates nkfx uses when none are given) is timed apart.

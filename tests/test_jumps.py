@@ -64,6 +64,25 @@ def test_functional_pruning_equals_exhaustive_search(seed: int) -> None:
             assert abs(ours - best) < 1e-9 * max(1.0, abs(best))
 
 
+def test_envelope_ties_in_curvature_are_ties() -> None:
+    # q1 = x^2 and q2 = (1 - 1e-16) x^2 + 1: q2 is flatter by rounding but higher everywhere;
+    # it must not win at -inf (it did once, and then q1 was never kept)
+    from nkfx.detect._jumps import _envelope
+
+    A = np.array([1.0, 1.0 - 1e-16, 1.0])
+    B = np.array([0.0, 0.0, -4.0])
+    C = np.array([0.0, 1.0, 4.0])  # q3 = (x - 2)^2: lowest on the right
+    keep = np.zeros(3, dtype=bool)
+    _envelope(A, B, C, 3, keep)
+    assert keep.tolist() == [True, False, True]
+
+
+def test_first_weight_must_be_positive() -> None:
+    model = NoiseModel(s_eta=1.0, s_eps=1.0, tau=0.0)
+    with pytest.raises(ValueError, match=r"first_weight must be a positive finite number; got 0\.0"):
+        fit_jumps(np.zeros(5), np.arange(5.0), model, beta=1.0, first_weight=0.0)
+
+
 def test_hand_computed_two_reports() -> None:
     # y = (0, 1), one day apart, no autocorrelation, s_eta = s_eps = 1:
     # no jump: min over (m0, m1) of m0'^2 + (1-m1)^2 + (m1-m0)^2 = 1/3 (m = (1/3, 2/3));

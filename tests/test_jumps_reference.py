@@ -10,17 +10,14 @@ Parameters map as ``s_eta = sdEta**2``, ``s_eps = sdNu**2 / (1 - phi**2)``,
 
 What DeCAFS minimises (its ``src/fpopmain.cpp``): the same sum as nkfx, with the first
 residual weighted by ``gamma / (1 - phi**2)`` (``gamma = 1 / sdNu**2``). Its README writes
-``(1 - phi**2) * gamma``, the stationary precision, which is nkfx's ``exact_start=True``; the
-code divides instead of multiplying, so the two agree only at phi = 0. nkfx's
-``exact_start=False`` drops the term (weight 0), which is neither. Hence three kinds of test:
+``(1 - phi**2) * gamma``, the stationary precision, which is nkfx's default
+(``first_weight=None``: ``1 / s_eps``); the code divides instead of multiplying, so the two
+agree only at phi = 0. Hence two tests:
 
-* ``test_same_objective``: nkfx's recursion (``_dp`` + ``smooth_path``, scaled as in
-  ``fit_jumps``) run with DeCAFS's own first weight gives DeCAFS's jumps, signal and optimum.
-* ``test_fit_jumps_free_start``: ``fit_jumps(exact_start=False)`` finds DeCAFS's jumps; the
-  two signals differ (different objectives), and each side is at the optimum of its own
-  objective, checked with ``objective``.
-* ``test_fit_jumps_exact_start``: ``fit_jumps(exact_start=True)`` equals DeCAFS at phi = 0;
-  for phi > 0 it has DeCAFS's jumps and is at least as good under the documented objective.
+* ``test_same_objective``: ``fit_jumps(first_weight=gamma / (1 - phi**2))`` gives DeCAFS's
+  jumps, signal and optimum.
+* ``test_default_first_weight``: nkfx's default finds DeCAFS's jumps, equals DeCAFS at
+  phi = 0, and for phi > 0 is at least as good under the documented objective.
 
 Tolerance: the largest signal difference measured on these cases is 1.5e-11 (phi = 0.8,
 sdEta / sdNu = 0.05, n = 1000: the heaviest smoothing, so the worst-conditioned solve); the
@@ -41,14 +38,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nkfx.detect._jumps import (
-    NoiseModel,
-    _dp,
-    fit_jumps,
-    objective,
-    smooth_path,
-    step_weights,
-)
+from nkfx.detect._jumps import NoiseModel, fit_jumps, objective, step_weights
 
 pytestmark = pytest.mark.r_reference
 
@@ -95,21 +85,6 @@ def _weights(case: dict[str, Any], days: np.ndarray, first: float
     return lam, gam, phi
 
 
-def _fit_with_first_weight(y: np.ndarray, days: np.ndarray, model: NoiseModel, beta: float,
-                           first: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """``fit_jumps`` with any weight of the first residual (same centring and scaling)."""
-    centre, scale = float(np.median(y)), math.sqrt(model.s_eps + model.s_eta)
-    scaled = NoiseModel(s_eta=model.s_eta / scale**2, s_eps=model.s_eps / scale**2,
-                        tau=model.tau)
-    ys = (y - centre) / scale
-    lam, gam, phi = step_weights(days, scaled)
-    start = first * scale**2
-    jumps, best, _ = _dp(ys, lam, gam, phi, float(beta), start)
-    gam = gam.copy()
-    gam[0] = start
-    return jumps, centre + scale * smooth_path(ys, jumps, lam, gam, phi), float(best)
-
-
 def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)))
 
@@ -133,7 +108,8 @@ def test_same_objective(name: str) -> None:
     case = _case(name)
     y, days, signal, jumps = _data(case)
     first = _decafs_first_weight(case)
-    ours, path, best = _fit_with_first_weight(y, days, _model(case), case["beta"], first)
+    fit = fit_jumps(y, days, _model(case), case["beta"], first_weight=first)
+    ours, path, best = fit.jumps, fit.path, fit.objective
     assert ours.tolist() == jumps.tolist()
     assert _max_diff(path, signal) <= SIGNAL_RTOL * float(np.ptp(y))
     lam, gam, phi = _weights(case, days, first)
@@ -143,47 +119,12 @@ def test_same_objective(name: str) -> None:
         theirs, rel=OBJ_RTOL)
 
 
-def _free_start_params() -> list[Any]:
-    out: list[Any] = []
-    for name in _case_names():
-        if name == "phi0_n2000_largeratio":
-            out.append(pytest.param(name, marks=pytest.mark.xfail(
-                strict=True, raises=np.linalg.LinAlgError, reason=(
-                    "nkfx bug: with exact_start=False and phi = 0 the drift and jump "
-                    "candidates at t = 1 have curvatures equal up to one ulp after scaling; "
-                    "_envelope picks the smaller one at -inf by exact comparison and never "
-                    "keeps the drift, so _dp returns a jump at 1 (objective 2150.56 > "
-                    "2135.36 without it) and smooth_path then fails (singular first row)"))))
-        else:
-            out.append(name)
-    return out
-
-
-@pytest.mark.parametrize("name", _free_start_params())
-def test_fit_jumps_free_start(name: str) -> None:
-    """``exact_start=False``: DeCAFS's jumps; each signal optimal for its own objective."""
-    case = _case(name)
-    y, days, signal, jumps = _data(case)
-    fit = fit_jumps(y, days, _model(case), case["beta"], exact_start=False)
-    assert fit.jumps.tolist() == jumps.tolist()
-    ours = _weights(case, days, 0.0)
-    theirs = _weights(case, days, _decafs_first_weight(case))
-    beta = case["beta"]
-    # the two objectives differ only in the first residual's weight, so do the optima
-    assert objective(y, fit.path, fit.jumps, *ours, beta) <= \
-        objective(y, signal, jumps, *ours, beta) * (1 + OBJ_RTOL)
-    assert objective(y, signal, jumps, *theirs, beta) <= \
-        objective(y, fit.path, fit.jumps, *theirs, beta) * (1 + OBJ_RTOL)
-    assert fit.objective == pytest.approx(objective(y, fit.path, fit.jumps, *ours, beta),
-                                          rel=OBJ_RTOL)
-
-
 @pytest.mark.parametrize("name", _case_names())
-def test_fit_jumps_exact_start(name: str) -> None:
-    """``exact_start=True`` is DeCAFS's documented objective; equals DeCAFS's code at phi = 0."""
+def test_default_first_weight(name: str) -> None:
+    """The default (stationary) weight is DeCAFS's documented objective; equals its code at phi = 0."""
     case = _case(name)
     y, days, signal, jumps = _data(case)
-    fit = fit_jumps(y, days, _model(case), case["beta"], exact_start=True)
+    fit = fit_jumps(y, days, _model(case), case["beta"])
     assert fit.jumps.tolist() == jumps.tolist()
     lam, gam, phi = step_weights(days, _model(case))
     if case["phi"] == 0.0:

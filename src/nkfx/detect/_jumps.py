@@ -175,7 +175,8 @@ def _envelope(A: np.ndarray, B: np.ndarray, C: np.ndarray, m: int, keep: np.ndar
         keep[i] = False
     cur = 0
     for j in range(1, m):  # at -inf: smallest curvature, then largest slope, then lowest
-        if A[j] < A[cur] or (A[j] == A[cur] and (B[j] > B[cur] or (B[j] == B[cur] and C[j] < C[cur]))):
+        if _lower_at_minus_inf(A[j] - A[cur], B[j] - B[cur], C[j] - C[cur],
+                               abs(A[j]) + abs(A[cur]), abs(B[j]) + abs(B[cur])):
             cur = j
     x = -np.inf
     for _ in range(2 * m + 2):  # two convex quadratics cross at most twice
@@ -197,6 +198,21 @@ def _envelope(A: np.ndarray, B: np.ndarray, C: np.ndarray, m: int, keep: np.ndar
         if nxt < 0:
             return
         x, cur = best_r, nxt
+
+
+@jit
+def _lower_at_minus_inf(dA: float, dB: float, dC: float, scale_a: float, scale_b: float) -> bool:
+    """Whether ``q_j - q_cur = dA x^2 + dB x + dC`` is negative as ``x -> -inf``.
+
+    Curvatures (and slopes) equal up to rounding count as equal, as in
+    :func:`_first_down_crossing`: otherwise a quadratic a rounding error flatter but higher
+    everywhere would win at -inf and, its difference then read as linear, never be left.
+    """
+    if abs(dA) > 1e-13 * scale_a:
+        return dA < 0.0
+    if abs(dB) > 1e-13 * scale_b:
+        return dB > 0.0
+    return dC < 0.0
 
 
 @jit
@@ -226,12 +242,12 @@ def _first_down_crossing(dA: float, dB: float, dC: float, x: float, scale: float
 
 
 @jit
-def _dp(y: np.ndarray, lam: np.ndarray, gam: np.ndarray, phi: np.ndarray, beta: float,
-        start: float) -> tuple[np.ndarray, float, int]:
+def _dp(y: np.ndarray, lam: np.ndarray, gam: np.ndarray, phi: np.ndarray, beta: float
+        ) -> tuple[np.ndarray, float, int]:
     """Functional-pruning recursion; returns jump positions, optimum, largest candidate set.
 
-    ``start`` weighs the first report's term ``(y_0 - mu_0)**2`` (``gam[0]`` for the exact
-    likelihood; 0 reproduces DeCAFS, which leaves the first level free).
+    ``gam[0] > 0`` weighs the first report's term ``(y_0 - mu_0)**2``; every quadratic then
+    has a positive curvature (both branches keep it positive), so each has a minimum.
     """
     n = y.size
     cap = 64
@@ -249,7 +265,7 @@ def _dp(y: np.ndarray, lam: np.ndarray, gam: np.ndarray, phi: np.ndarray, beta: 
     nparent = np.empty(1024, dtype=np.int64)
     n_nodes = 0
     # Q_0(mu) = gamma_0 (y_0 - mu)^2: the stationary noise term of the first report
-    A[0], B[0], C[0], node[0] = start, -2.0 * start * y[0], start * y[0] * y[0], -1
+    A[0], B[0], C[0], node[0] = gam[0], -2.0 * gam[0] * y[0], gam[0] * y[0] * y[0], -1
     k = 1
     widest = 1
     for t in range(1, n):
@@ -273,15 +289,10 @@ def _dp(y: np.ndarray, lam: np.ndarray, gam: np.ndarray, phi: np.ndarray, beta: 
             m += 1
             # jump: the same without the drift term, plus beta
             P = A[i] + g * ph * ph
-            if A[i] > 0.0:
-                L1 = 2.0 * g * ph
-                cA[m] = g * A[i] / P
-                cB[m] = -2.0 * g * z + L0 * L1 / (2.0 * P)
-                cC[m] = C[i] + g * z * z - L0 * L0 / (4.0 * P) + beta
-            elif ph > 0.0:  # a flat start (DeCAFS): the previous level absorbs the noise term
-                cA[m], cB[m], cC[m] = 0.0, 0.0, C[i] + beta
-            else:  # flat start, independent noise: the previous level does not matter
-                cA[m], cB[m], cC[m] = g, -2.0 * g * z, C[i] + g * z * z + beta
+            L1 = 2.0 * g * ph
+            cA[m] = g * A[i] / P
+            cB[m] = -2.0 * g * z + L0 * L1 / (2.0 * P)
+            cC[m] = C[i] + g * z * z - L0 * L0 / (4.0 * P) + beta
             cnode[m], cjump[m] = node[i], True
             m += 1
         _envelope(cA, cB, cC, m, keep)
@@ -310,7 +321,7 @@ def _dp(y: np.ndarray, lam: np.ndarray, gam: np.ndarray, phi: np.ndarray, beta: 
         widest = max(widest, k)
     best, best_val = 0, np.inf
     for i in range(k):
-        v = C[i] - B[i] * B[i] / (4.0 * A[i]) if A[i] > 0.0 else C[i]
+        v = C[i] - B[i] * B[i] / (4.0 * A[i])
         if v < best_val:
             best, best_val = i, v
     count = 0
@@ -364,12 +375,16 @@ def objective(y: np.ndarray, mu: np.ndarray, jumps: np.ndarray, lam: np.ndarray,
 
 
 def fit_jumps(y: np.ndarray, days: np.ndarray, model: NoiseModel, beta: float,
-              exact_start: bool = True) -> JumpFit:
+              first_weight: float | None = None) -> JumpFit:
     """Exact optimum of the jump model for one series (``days`` strictly increasing).
 
     The data are centred and scaled internally (the optimum does not change) so the
-    quadratics' coefficients stay near 1 whatever the units. ``exact_start=False`` drops
-    the first report's noise term, as DeCAFS does (for comparisons with it).
+    quadratics' coefficients stay near 1 whatever the units. ``first_weight`` weighs the
+    first report's term ``(y_0 - mu_0)**2``: by default ``1 / s_eps``, the stationary noise
+    precision, which makes the objective twice the exact negative log-likelihood. R's
+    DeCAFS 3.3.3 uses ``gamma / (1 - phi**2)`` (``gamma = 1 / sdNu**2``) in its code (its
+    documentation says ``(1 - phi**2) * gamma``, our default); passing that weight
+    reproduces its output (tests/test_jumps_reference.py).
 
     Examples
     --------
@@ -382,16 +397,17 @@ def fit_jumps(y: np.ndarray, days: np.ndarray, model: NoiseModel, beta: float,
     """
     y = np.ascontiguousarray(y, dtype=np.float64)
     days = np.ascontiguousarray(days, dtype=np.float64)
+    weight = 1.0 / model.s_eps if first_weight is None else float(first_weight)
+    if not (math.isfinite(weight) and weight > 0):
+        raise ValueError(f"first_weight must be a positive finite number; got {first_weight!r}")
     spacing = float(np.median(np.diff(days))) if y.size > 1 else 1.0
     centre, scale = float(np.median(y)), math.sqrt(model.s_eps + model.s_eta * spacing)
     scaled = NoiseModel(s_eta=model.s_eta / scale**2, s_eps=model.s_eps / scale**2, tau=model.tau)
     ys = (y - centre) / scale
     lam, gam, phi = step_weights(days, scaled)
-    start = float(gam[0]) if exact_start else 0.0
-    jumps, best, widest = _dp(ys, lam, gam, phi, float(beta), start)
-    gam0 = gam.copy()
-    gam0[0] = start
-    path = smooth_path(ys, jumps, lam, gam0, phi)
+    gam[0] = weight * scale**2
+    jumps, best, widest = _dp(ys, lam, gam, phi, float(beta))
+    path = smooth_path(ys, jumps, lam, gam, phi)
     return JumpFit(jumps=jumps, path=centre + scale * path, objective=float(best),
                    beta=float(beta), max_candidates=int(widest))
 
