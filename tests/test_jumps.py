@@ -73,8 +73,11 @@ def test_envelope_ties_in_curvature_are_ties() -> None:
     B = np.array([0.0, 0.0, -4.0])
     C = np.array([0.0, 1.0, 4.0])  # q3 = (x - 2)^2: lowest on the right
     keep = np.zeros(3, dtype=bool)
-    _envelope(A, B, C, 3, keep)
+    _envelope(A, B, C, 3, keep, -np.inf, np.inf)
     assert keep.tolist() == [True, False, True]
+    # restricted to [-5, 0.5], q3 is never the lowest
+    _envelope(A, B, C, 3, keep, -5.0, 0.5)
+    assert keep.tolist() == [True, False, False]
 
 
 def test_first_weight_must_be_positive() -> None:
