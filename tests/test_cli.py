@@ -100,11 +100,13 @@ def test_detect_json_finds_the_break(capsys: pytest.CaptureFixture[str], step_cs
     data = json.loads(out)
     assert data["n_breaks"] == 1
     assert (data["breaks"][0]["last_old"], data["breaks"][0]["first_new"]) == ("2021-07-26", "2021-08-02")
-    assert data["method"] == "bai-perron"
+    assert data["method"] == "jumps"  # the library's default, as nkfx.detect(s)
+    assert data["params"]["penalty"] == "auto"
 
 
 def test_detect_table_and_pelt(capsys: pytest.CaptureFixture[str], step_csv: Path) -> None:
-    code, out, _ = run(capsys, "detect", step_csv, "--city", "Hyesan", "--currency", "CNY", "--trim", "180D")
+    code, out, _ = run(capsys, "detect", step_csv, "--city", "Hyesan", "--currency", "CNY",
+                       "--method", "bai-perron", "--trim", "180D")
     assert code == 0
     assert "Structural breaks: bai-perron" in out
     assert "2021-08-02" in out
@@ -133,19 +135,28 @@ def test_detect_combines_reports_of_one_date(capsys: pytest.CaptureFixture[str],
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["--city", "Hyesan", "--currency", "CNY", "--penalty", "3"], 2,
-     "--penalty applies to --method pelt; got --method bai-perron"),
+    (["--city", "Hyesan", "--currency", "CNY", "--method", "bai-perron", "--penalty", "3"], 2,
+     "--penalty applies to --method jumps or pelt; got --method bai-perron"),
+    (["--city", "Hyesan", "--currency", "CNY", "--penalty", "bic"], 2,
+     "--penalty for --method jumps is auto or a number; got bic"),
+    (["--city", "Hyesan", "--currency", "CNY", "--trim", "10"], 2,
+     "--trim applies to --method bai-perron or pelt"),
+    (["--city", "Hyesan", "--currency", "CNY", "--model", "trend"], 2,
+     "--model applies to --method bai-perron; --method jumps has its own model"),
+    (["--city", "Hyesan", "--currency", "CNY", "--max-breaks", "2"], 2,
+     "--max-breaks applies to --method bai-perron; with --method jumps --penalty sets"),
     (["--city", "Hyesan", "--currency", "CNY", "--method", "pelt", "--max-breaks", "2"], 2,
      "--max-breaks applies to --method bai-perron"),
     (["--currency", "CNY"], 2, "detect needs --city and --currency"),
     (["--city", "Hyesan", "--currency", "CNY", "--method", "binseg"], 2,
      "argument --method: invalid choice: 'binseg'"),
-    (["--city", "Hyesan", "--currency", "CNY", "--trim", "often"], 2,
+    (["--city", "Hyesan", "--currency", "CNY", "--method", "bai-perron", "--trim", "often"], 2,
      "argument --trim: expected a fraction, a number of observations or a duration such as 180D; "
      "got 'often'"),
     (["--city", "Pyongyang", "--currency", "CNY"], 1,
      "no rows with city='Pyongyang'; the frame has city in ['Hyesan', 'Sinuiju']"),
-    (["--city", "Sinuiju", "--currency", "CNY", "--trim", "0.45", "--max-breaks", "3"], 1,
+    (["--city", "Sinuiju", "--currency", "CNY", "--method", "bai-perron", "--trim", "0.45",
+      "--max-breaks", "3"], 1,
      "max_breaks"),
 ])
 def test_detect_errors(capsys: pytest.CaptureFixture[str], step_csv: Path, args: list[str], code: int,
@@ -218,7 +229,8 @@ def test_plot_rejects_several_currencies(capsys: pytest.CaptureFixture[str], tmp
 
 def test_report_folder(capsys: pytest.CaptureFixture[str], step_csv: Path, tmp_path: Path) -> None:
     folder = tmp_path / "report"
-    code, out, err = run(capsys, "report", step_csv, "-o", folder, "--currency", "CNY")
+    code, out, err = run(capsys, "report", step_csv, "-o", folder, "--currency", "CNY",
+                         "--method", "bai-perron")
     assert code == 0
     assert "skipped Sinuiju CNY: 12 report date(s), fewer than --min-obs 20" in out
     assert out.splitlines()[-1] == f"report written to {folder.resolve()} (1 series analysed, 1 skipped)"
@@ -241,10 +253,22 @@ def test_report_folder(capsys: pytest.CaptureFixture[str], step_csv: Path, tmp_p
     assert (folder / "Hyesan_CNY.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_report_default_is_jumps(capsys: pytest.CaptureFixture[str], step_csv: Path,
+                                 tmp_path: Path) -> None:
+    code, _, _ = run(capsys, "report", step_csv, "-o", tmp_path / "j", "--currency", "CNY")
+    assert code == 0
+    md = (tmp_path / "j" / "summary.md").read_text(encoding="utf-8")
+    assert "Breaks by `nkfx.detect(method='jumps'" in md
+    row = next(ln for ln in md.splitlines() if ln.startswith("| Hyesan | CNY | 60 |"))
+    assert "2021-08-02 (+" in row
+    assert "between reports)" in row
+    assert "regime means" not in row
+
+
 def test_report_skips_a_series_detection_rejects(capsys: pytest.CaptureFixture[str], step_csv: Path,
                                                  tmp_path: Path) -> None:
     code, out, _ = run(capsys, "report", step_csv, "-o", tmp_path / "r", "--currency", "CNY",
-                       "--min-obs", "12", "--trim", "10")
+                       "--min-obs", "12", "--method", "bai-perron", "--trim", "10")
     assert code == 0
     # nkfx.detect's own reason is passed on (12 dates cannot hold two segments of 10)
     (line,) = [ln for ln in out.splitlines() if ln.startswith("skipped Sinuiju CNY: ")]

@@ -140,16 +140,18 @@ def _add_summary(sub: Any) -> None:
 
 
 def _detect_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--method", choices=("bai-perron", "pelt"), default="bai-perron",
-                   help="exact least squares with intervals and tests, or penalised PELT")
+    p.add_argument("--method", choices=("jumps", "bai-perron", "pelt"), default="jumps",
+                   help="jumps in a drifting rate (default), regimes by exact least squares "
+                   "with intervals and tests, or penalised PELT")
     p.add_argument("--model", choices=("mean", "trend"), default="mean",
                    help="a level per regime, or a level and a slope")
     p.add_argument("--scale", choices=("log", "level"), default="log",
                    help="analyse log rates (default) or the rates themselves")
-    p.add_argument("--trim", type=_trim, help="minimal segment: fraction (0.15), observations "
-                   "(10) or duration (180D)")
+    p.add_argument("--trim", type=_trim, help="minimal segment (bai-perron, pelt): fraction "
+                   "(0.15), observations (10) or duration (180D)")
     p.add_argument("--max-breaks", type=int, help="largest number of breaks (bai-perron; default 5)")
-    p.add_argument("--penalty", type=_penalty, help="pelt penalty: bic, mbic or a number (default bic)")
+    p.add_argument("--penalty", type=_penalty, help="jumps: auto (6 log n, default) or a number; "
+                   "pelt: bic-lrv (default), bic, mbic or a number")
 
 
 def _add_detect(sub: Any) -> None:
@@ -192,23 +194,38 @@ def _add_report(sub: Any) -> None:
     p.set_defaults(handler=cmd_report)
 
 
+_PENALTIES = {"jumps": ("auto",), "pelt": ("bic-lrv", "bic", "mbic")}
+
+
 def _penalty(text: str) -> float | str:
-    """--penalty: ``bic``, ``mbic`` or a positive number."""
-    if text in ("bic", "mbic"):
+    """--penalty: a name (``auto``, ``bic-lrv``, ``bic``, ``mbic``) or a positive number."""
+    if text in ("auto", "bic-lrv", "bic", "mbic"):
         return text
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected bic, mbic or a number; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected auto, bic-lrv, bic, mbic or a number; got {text!r}") from None
 
 
 def detect_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments of :func:`nkfx.detect` from the command line (only those given)."""
-    if args.penalty is not None and args.method != "pelt":
-        raise UsageError(f"--penalty applies to --method pelt; got --method {args.method}")
-    if args.max_breaks is not None and args.method == "pelt":
-        raise UsageError("--max-breaks applies to --method bai-perron; PELT's --penalty sets the "
-                         "number of breaks")
+    if args.penalty is not None:
+        names = _PENALTIES.get(args.method)
+        if names is None:
+            raise UsageError(f"--penalty applies to --method jumps or pelt; got --method {args.method}")
+        if isinstance(args.penalty, str) and args.penalty not in names:
+            raise UsageError(f"--penalty for --method {args.method} is {' or '.join(names)} or a "
+                             f"number; got {args.penalty}")
+    if args.max_breaks is not None and args.method != "bai-perron":
+        raise UsageError(f"--max-breaks applies to --method bai-perron; with --method "
+                         f"{args.method} --penalty sets the number of breaks")
+    if args.method == "jumps" and args.trim is not None:
+        raise UsageError("--trim applies to --method bai-perron or pelt; a jump lies between two "
+                         "consecutive reports")
+    if args.method == "jumps" and args.model != "mean":
+        raise UsageError("--model applies to --method bai-perron; --method jumps has its own "
+                         "model (a drifting level with jumps)")
     given = {"model": args.model, "scale": args.scale, "trim": args.trim,
              "max_breaks": args.max_breaks, "penalty": args.penalty}
     return {k: v for k, v in given.items() if v is not None}
