@@ -272,7 +272,18 @@ def test_plot_draws_the_smoothed_level(jumpy: pd.Series) -> None:
     ax = nkfx.detect(jumpy).plot()
     labels = [line.get_label() for line in ax.lines]
     assert "smoothed level" in labels
-    assert labels.count("break (last old date)") == 1
+    assert labels.count("jump (last report before)") == 1
+    plt.close(ax.figure)
+
+
+def test_plot_leaves_long_silences_unjoined(jumpy: pd.Series) -> None:
+    import matplotlib.pyplot as plt
+
+    silent = jumpy.copy()
+    silent.index = silent.index.where(np.arange(len(silent)) < 30, silent.index + pd.Timedelta("400D"))
+    ax = nkfx.detect(silent).plot()
+    level = next(line for line in ax.lines if line.get_label() == "smoothed level")
+    assert np.isnan(np.asarray(level.get_ydata(), dtype=float)).sum() == 1  # one gap, one break
     plt.close(ax.figure)
 
 

@@ -37,14 +37,20 @@ def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = Non
         arr = values.to_numpy(dtype=float)
         return np.exp(arr) if back else arr
 
-    style: dict[str, Any] = {"color": "0.35", "lw": 1.0, "marker": ".", "ms": 3, "label": "data"}
+    style: dict[str, Any] = {"color": "0.35", "lw": 1.0, "marker": ".", "ms": 3, "label": "data",
+                             "zorder": 3}
     dates, values = break_gaps(pd.Series(res.series.index), pd.Series(res.series.to_numpy()), gap)
     ax.plot(pd.DatetimeIndex(dates), y(values), **(style | kwargs))
     fitted = res.fitted
+    jumps = res.method == "jumps"
     for i, (start, end) in enumerate(zip(res.segments["start"], res.segments["end"], strict=True)):
         part = fitted[(fitted.index >= start) & (fitted.index <= end)]
-        name = "smoothed level" if res.method == "jumps" else "regime fit"
-        ax.plot(part.index, y(part), color="C1", lw=2, label=name if i == 0 else None)
+        if jumps:  # the level drifts: like the data, it is not drawn across long silences
+            stamps, path = break_gaps(pd.Series(part.index), pd.Series(part.to_numpy()), gap)
+            ax.plot(pd.DatetimeIndex(stamps), y(path), color="C1", lw=1.5, alpha=0.8, zorder=2,
+                    label="smoothed level" if i == 0 else None)
+        else:
+            ax.plot(part.index, y(part), color="C1", lw=2, label="regime fit" if i == 0 else None)
     # matplotlib takes dates on a date axis; its stubs only say float, hence Any
     when: dict[str, list[Any]] = {
         c: list(pd.DatetimeIndex(res.breaks[c])) for c in ("last_old", "ci_lower", "ci_upper")
@@ -53,7 +59,8 @@ def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = Non
     shaded = 0
     for i in range(res.n_breaks):
         ax.axvline(when["last_old"][i], color="C3", ls="--", lw=1,
-                   label="break (last old date)" if i == 0 else None)
+                   label=("jump (last report before)" if jumps else "break (last old date)")
+                   if i == 0 else None)
         if pd.isna(when["ci_lower"][i]) or pd.isna(when["ci_upper"][i]):
             continue  # PELT, or an interval that could not be computed (see notes)
         ax.axvspan(when["ci_lower"][i], when["ci_upper"][i], color="C3", alpha=0.15, lw=0,
@@ -69,8 +76,9 @@ def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = Non
         tidy(ax)
     city = res.params.get("city")
     if isinstance(city, str):
-        ax.set_title(f"{city}: {res.n_breaks} break(s), {res.method}, {res.model} model",
-                     loc="left", fontsize="medium")
+        what = (f"{res.n_breaks} jump(s) in a drifting rate" if jumps else
+                f"{res.n_breaks} break(s), {res.method}, {res.model} model")
+        ax.set_title(f"{city}: {what}", loc="left", fontsize="medium")
     ax.legend(loc="best", fontsize="small", frameon=False)
 
 
