@@ -18,7 +18,7 @@ import pandas as pd
 
 from nkfx.detect._bp_method import run_params
 from nkfx.detect._jumps import NoiseModel, estimate_noise, fit_jumps, smooth_path, step_weights
-from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, Prepared
+from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, Prepared, check_penalised
 from nkfx.detect.results import Breaks
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 
@@ -111,12 +111,7 @@ def _check_unused(prep: Prepared, *, trim: Any, max_breaks: Any, n_breaks: Any, 
     if trim is not None:
         raise NkfxValueError("trim does not apply to method='jumps': a jump happens between two "
                              f"consecutive reports; got trim={trim!r}")
-    if max_breaks is not DEFAULT_MAX_BREAKS and max_breaks is not None:
-        raise NkfxValueError(f"max_breaks does not apply to method='jumps': {why}; "
-                             f"got max_breaks={max_breaks!r}")
-    if n_breaks != "bic":
-        raise NkfxValueError(f"n_breaks does not apply to method='jumps': {why}; "
-                             f"got n_breaks={n_breaks!r}")
+    check_penalised("jumps", why, max_breaks=max_breaks, n_breaks=n_breaks)
     if hac:
         raise NkfxValueError("hac=True does not apply to method='jumps': the model has "
                              "autocorrelated noise built in")

@@ -23,7 +23,7 @@ import pandas as pd
 from nkfx.detect._bp_method import run_params
 from nkfx.detect._fit import SegmentFit
 from nkfx.detect._penalty import COSTS, PHI_MAX, resolve_penalty
-from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, Prepared, fmt_date, prepare
+from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, Prepared, check_penalised, fmt_date, prepare
 from nkfx.detect._tables import breaks_frame, segments_frame
 from nkfx.detect.results import Breaks
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
@@ -208,12 +208,7 @@ def _check_pelt_options(prep: Prepared, *, max_breaks: Any, n_breaks: Any, hac: 
         )
     why = ("the penalty chooses the number of breaks; pass penalty= ('bic-lrv', 'bic', "
            "'mbic' or a number) and see penalty_path() for how many breaks each penalty gives")
-    if max_breaks is not DEFAULT_MAX_BREAKS and max_breaks is not None:
-        raise NkfxValueError(f"max_breaks does not apply to method='pelt': {why}; "
-                             f"got max_breaks={max_breaks!r}")
-    if n_breaks != "bic":
-        raise NkfxValueError(f"n_breaks does not apply to method='pelt': {why}; "
-                             f"got n_breaks={n_breaks!r}")
+    check_penalised("pelt", why, max_breaks=max_breaks, n_breaks=n_breaks)
     if hac:
         raise NkfxValueError("hac=True does not apply to method='pelt': it concerns the "
                              "Bai-Perron intervals and tests, which PELT does not compute")

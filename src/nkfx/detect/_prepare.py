@@ -23,6 +23,7 @@ __all__ = [
     "Prepared",
     "boot_args",
     "check_common",
+    "check_penalised",
     "fmt_date",
     "fmt_dates",
     "prepare",
@@ -347,3 +348,22 @@ def check_common(*, model: str, scale: str, hac: Any) -> None:
     check_option("scale", scale, SCALES)
     if not isinstance(hac, bool | np.bool_):
         raise NkfxTypeError(f"hac must be True or False; got {hac!r}")
+
+
+def check_penalised(method: str, why: str, *, max_breaks: Any, n_breaks: Any) -> None:
+    """Refuse Bai-Perron's ``max_breaks``/``n_breaks`` for a method whose penalty sets the count.
+
+    Examples
+    --------
+    >>> check_penalised("jumps", "the penalty decides", max_breaks=DEFAULT_MAX_BREAKS, n_breaks="bic")
+    >>> check_penalised("jumps", "it is penalised", max_breaks=3, n_breaks="bic")
+    Traceback (most recent call last):
+    ...
+    nkfx.errors.NkfxValueError: max_breaks does not apply to method='jumps': it is penalised; got ...
+    """
+    if max_breaks is not DEFAULT_MAX_BREAKS and max_breaks is not None:
+        raise NkfxValueError(f"max_breaks does not apply to method={method!r}: {why}; "
+                             f"got max_breaks={max_breaks!r}")
+    if n_breaks != "bic":
+        raise NkfxValueError(f"n_breaks does not apply to method={method!r}: {why}; "
+                             f"got n_breaks={n_breaks!r}")
