@@ -283,3 +283,11 @@ def test_importing_nkfx_does_not_import_pyplot() -> None:
     code = "import sys, nkfx; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_bai_perron_summary_says_why_bic_is_the_default() -> None:
+    rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)] * np.exp(0.01 * np.sin(np.arange(40))),
+                     index=pd.date_range("2021-01-04", periods=40, freq="W-MON"))
+    text = detect(rate, method="bai-perron").summary().as_text()
+    assert "strucchange's default; prefer 'lwz' if errors are autocorrelated" in text
+    assert "prefer 'lwz'" not in detect(rate, method="bai-perron", n_breaks="lwz").summary().as_text()
