@@ -184,7 +184,13 @@ def detect_many(
         Columns defining one series. Missing values (a national rate without a city)
         form their own group, labelled ``(no city)``.
     method : str, default "bai-perron"
-        Detection method, as in :func:`nkfx.detect`.
+        Detection method, as in :func:`nkfx.detect`. Unlike :func:`nkfx.detect`, whose
+        default is ``"jumps"``, the batch keeps Bai–Perron: it is used to compare eras
+        across many series and by :func:`nkfx.power_study`, whose simulated series are
+        steps in white noise. There Bai–Perron is the right model and the stronger test:
+        a 0.1 log-point step in noise of sd 0.05 is found in over 90% of series by
+        Bai–Perron and in 30% by the jump model, which lets the level drift. Pass
+        ``method="jumps"`` for jumps in drifting rates.
     executor : concurrent.futures.Executor, optional
         Runs the chunks of groups: ``ProcessPoolExecutor``, ``ThreadPoolExecutor`` or
         a Dask client's ``client.get_executor()``. ``None`` runs serially. Results are
