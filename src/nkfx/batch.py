@@ -188,8 +188,8 @@ def detect_many(
         default is ``"jumps"``, the batch keeps Bai–Perron: it is used to compare eras
         across many series and by :func:`nkfx.power_study`, whose simulated series are
         steps in white noise. There Bai–Perron is the right model and the stronger test:
-        a 0.1 log-point step in noise of sd 0.05 is found in over 90% of series by
-        Bai–Perron and in 30% by the jump model, which lets the level drift. Pass
+        a 0.1 log-point step in noise of sd 0.05 is found in 98% of series by
+        Bai–Perron and in 32% by the jump model, which lets the level drift. Pass
         ``method="jumps"`` for jumps in drifting rates.
     executor : concurrent.futures.Executor, optional
         Runs the chunks of groups: ``ProcessPoolExecutor``, ``ThreadPoolExecutor`` or
