@@ -27,13 +27,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-REPEATS = 3  # best of, for runs under a second
+from _timing import best_of
+
 SD_ETA, SD_NU, PHI = 0.1, 1.0, 0.5
 RLIB = "/opt/rlib"
 
@@ -59,18 +58,6 @@ def signal(n: int, seed: int = 0) -> np.ndarray:
     for t in range(1, n):
         eps[t] = PHI * eps[t - 1] + nu[t]
     return mu + eps
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    best, out = math.inf, None
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        out = fn()
-        elapsed = time.perf_counter() - t0
-        best = min(best, elapsed)
-        if elapsed > 1.0:
-            break
-    return best, out
 
 
 def decafs_available() -> bool:
@@ -120,8 +107,8 @@ def main() -> None:
         y = signal(n)
         days = np.arange(n, dtype=float)
         beta = 2 * math.log(n)
-        t_fit, fit = timed(lambda y=y, days=days, beta=beta: fit_jumps(y, days, model, beta))
-        t_est, _ = timed(lambda y=y, days=days: estimate_noise(y, days))
+        t_fit, fit = best_of(lambda y=y, days=days, beta=beta: fit_jumps(y, days, model, beta))
+        t_est, _ = best_of(lambda y=y, days=days: estimate_noise(y, days))
         ours = fit.jumps.tolist()
         row = f"{n:>9} {max(1, n // 500):>5} {t_fit:>9.4f} {t_est:>9.4f} {len(ours):>6} "
         if have_r:

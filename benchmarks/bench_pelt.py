@@ -29,13 +29,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-REPEATS = 3  # best of, for runs under a second
+from _timing import best_of
 
 
 def signal(n: int, scenario: str, seed: int = 0) -> np.ndarray:
@@ -46,18 +45,6 @@ def signal(n: int, scenario: str, seed: int = 0) -> np.ndarray:
     for c in cps:
         mu[c:] += rng.choice([-1.0, 1.0]) * rng.uniform(2.0, 4.0)
     return mu + rng.normal(size=n)
-
-
-def timed(fn: Callable[[], list[int]]) -> tuple[float, list[int]]:
-    best, out = math.inf, []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        out = fn()
-        elapsed = time.perf_counter() - t0
-        best = min(best, elapsed)
-        if elapsed > 1.0:
-            break
-    return best, out
 
 
 def compile_time() -> tuple[float, float]:
@@ -122,14 +109,14 @@ def run_table(pelt: Callable[..., Any], peers: dict[str, tuple[Callable[[np.ndar
         for scenario in ("many", "few"):
             y = signal(n, scenario)
             pen = 2.0 * math.log(n)
-            t_nkfx, ends = timed(lambda y=y, pen=pen: pelt(y, cost=cost, penalty=pen).ends.tolist())
+            t_nkfx, ends = best_of(lambda y=y, pen=pen: pelt(y, cost=cost, penalty=pen).ends.tolist())
             cand = pelt(y, cost=cost, penalty=pen).max_candidates
             ran = False
             for name, (run, limit) in peers.items():
                 if n > limit[scenario]:
                     continue
                 ran = True
-                t_peer, theirs = timed(lambda run=run, y=y, pen=pen: run(y, pen))
+                t_peer, theirs = best_of(lambda run=run, y=y, pen=pen: run(y, pen))
                 same = "yes" if [int(e) for e in theirs] == ends else "NO"
                 print(f"{n:>9} {scenario:<8} {t_nkfx:>9.4f} {name:<19} {t_peer:>9.4f} "
                       f"{t_peer / t_nkfx:>6.1f}x {same:>9}  {cand}", flush=True)

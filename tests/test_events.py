@@ -675,6 +675,7 @@ def test_jump_placebo_on_a_known_step(rng: np.random.Generator) -> None:
      "got 3 (int)"),
     ({"tolerance": {"approx": "-1D"}}, NkfxValueError, "tolerance['approx'] must be a duration >= 0; "
      "got '-1D'"),
+    ({"tolerance": {7: "7D"}}, NkfxTypeError, "tolerance keys must be date precisions (str); got 7"),
 ])
 def test_window_argument_errors(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=f"^{re.escape(message)}$"):

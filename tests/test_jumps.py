@@ -212,6 +212,8 @@ def test_default_finds_the_freight_restart_jump(shared_data: Path, city: str, n_
     assert ((b["first_new"] >= "2012-01-01").sum()) <= 12
     assert res.params["noise_estimated"]
     assert res.params["penalty"] == "auto"
+    assert res.params["penalty_value"] == pytest.approx(6 * np.log(343))
+    assert "trim" not in res.params  # Bai-Perron's options are not recorded as if used
 
 
 def test_bai_perron_misses_the_jump_on_the_same_series(shared_data: Path) -> None:
@@ -308,6 +310,7 @@ def test_given_noise_and_penalty(jumpy: pd.Series) -> None:
         ({"penalty": "bic"}, NkfxValueError, "penalty must be 'auto' or a positive number; got 'bic'"),
         ({"penalty": -1.0}, NkfxValueError, "penalty must be a positive finite number; got -1.0"),
         ({"tau_max": True}, NkfxTypeError, "tau_max must be a positive number; got bool"),
+        ({"tau_max": 0}, NkfxValueError, "tau_max must be a positive finite number; got 0"),
         ({"noise": {"s_eta": 1.0}}, NkfxTypeError, "noise must be None .* or a dict with keys"),
         ({"noise": {"s_eta": 1.0, "s_eps": 0.0, "tau": 1.0}}, NkfxValueError,
          r"noise\['s_eps'\] must be a positive finite number; got 0.0"),

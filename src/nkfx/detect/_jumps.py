@@ -20,13 +20,19 @@ We minimise twice the negative log-likelihood plus ``beta`` per jump::
       + sum_t gamma_t * ((y_t - mu_t) - phi_t * (y_{t-1} - mu_{t-1}))**2
       + sum_t [jump at t ? beta : lambda_t * (mu_t - mu_{t-1})**2]
 
-over every path ``mu`` and every set of jump times, exactly. The optimal cost as a
+over every path ``mu`` and every set of jump times, exactly (``fit_jumps(first_weight=)``
+changes the first report's weight, e.g. to R DeCAFS's). The optimal cost as a
 function of the current level, ``Q_t(mu)``, is the pointwise minimum of quadratics, one per
 jump history still able to win (functional pruning). Each step maps every quadratic
 through the two branches (drift or jump), both infimal convolutions of a quadratic with a
 quadratic and so quadratics again, and keeps only those on the lower envelope. Each
 quadratic remembers its last jump, so backtracking needs no stored functions; the path
 ``mu`` given the jumps is then one tridiagonal solve.
+
+One restriction makes it fast: a history is kept only while it is the best for some level
+within the reports' range widened by that range on each side. Histories that win only for
+levels far outside it (thousands of noise sds away) made up most of the candidates. The
+optimum matches exhaustive search and R DeCAFS in every test.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ _OPTIONS = ("penalty", "noise", "tau_max")
 NO_INTERVALS = (
     "No break-date intervals: the jump model dates each jump between two consecutive "
     "reports (last_old, first_new), which is as precise as the reports allow; "
-    "report_jump_pct is the move between those two reports, jump_pct the jump of the "
-    "underlying level net of the expected drift."
+    "report_jump_pct is the move between those two reports, jump_pct the move of the "
+    "smoothed level between them (the reports' move less what the model reads as noise)."
 )
 
 
@@ -81,8 +81,9 @@ def jumps_method(
     noise, estimated = _noise_model(options.get("noise"), prep, tau_max)
     beta, penalty = _penalty(options.get("penalty", "auto"), prep.n)
     fit = fit_jumps(prep.y, prep.days, noise, beta)
-    params = run_params(prep, method="jumps", trim=1, h=1, rule="a jump lasts one report",
-                        level=float("nan"), hac=False)
+    params = run_params(prep, method="jumps", trim=1, h=1, rule="", level=float("nan"), hac=False)
+    for key in ("trim", "h", "trim_rule", "trim_fraction", "level", "hac"):  # Bai-Perron's, unused
+        params.pop(key)
     spacing = float(np.median(np.diff(prep.days)))
     params.update(
         model="drift", max_breaks_used=None, n_breaks=f"penalty={penalty!r}", intervals="none",
