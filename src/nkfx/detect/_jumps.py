@@ -257,6 +257,58 @@ def _first_down_crossing(dA: float, dB: float, dC: float, x: float, scale: float
 
 
 @jit
+def _grow(a: np.ndarray, size: int) -> np.ndarray:
+    """Copy ``a`` into a new array of ``size`` (at least ``a.size``) elements."""
+    out = np.empty(size, dtype=a.dtype)
+    out[:a.size] = a
+    return out
+
+
+@jit
+def _branches(A: np.ndarray, B: np.ndarray, C: np.ndarray, node: np.ndarray, k: int,
+              g: float, ph: float, lm: float, z: float, beta: float, cA: np.ndarray,
+              cB: np.ndarray, cC: np.ndarray, cnode: np.ndarray, cjump: np.ndarray) -> int:
+    """Map each of the ``k`` quadratics through the drift and the jump branch; return 2k.
+
+    Drift: ``min_u q(u) + lm (v - u)^2 + g (z - v + ph u)^2``; jump: the same without the
+    drift term, plus ``beta``. Both are quadratics in ``v`` with positive curvature.
+    """
+    m = 0
+    for i in range(k):
+        L0 = B[i] + 2.0 * g * ph * z
+        P = A[i] + g * ph * ph + lm
+        L1 = 2.0 * (g * ph + lm)
+        cA[m] = ((g + lm) * A[i] + g * lm * (1.0 - ph) ** 2) / P
+        cB[m] = -2.0 * g * z + L0 * L1 / (2.0 * P)
+        cC[m] = C[i] + g * z * z - L0 * L0 / (4.0 * P)
+        cnode[m], cjump[m] = node[i], False
+        m += 1
+        P = A[i] + g * ph * ph
+        L1 = 2.0 * g * ph
+        cA[m] = g * A[i] / P
+        cB[m] = -2.0 * g * z + L0 * L1 / (2.0 * P)
+        cC[m] = C[i] + g * z * z - L0 * L0 / (4.0 * P) + beta
+        cnode[m], cjump[m] = node[i], True
+        m += 1
+    return m
+
+
+@jit
+def _backtrack(nd: int, ntime: np.ndarray, nparent: np.ndarray) -> np.ndarray:
+    """Jump times of the history whose last jump is node ``nd`` (-1: none), in order."""
+    count = 0
+    walk = nd
+    while walk >= 0:
+        count += 1
+        walk = nparent[walk]
+    jumps = np.empty(count, dtype=np.int64)
+    for i in range(count - 1, -1, -1):
+        jumps[i] = ntime[nd]
+        nd = nparent[nd]
+    return jumps
+
+
+@jit
 def _dp(y: np.ndarray, lam: np.ndarray, gam: np.ndarray, phi: np.ndarray, beta: float,
         lo: float, hi: float) -> tuple[np.ndarray, float, int]:
     """Functional-pruning recursion; returns jump positions, optimum, largest candidate set.
@@ -266,75 +318,38 @@ def _dp(y: np.ndarray, lam: np.ndarray, gam: np.ndarray, phi: np.ndarray, beta: 
     Histories are kept only while they are the best somewhere in ``[lo, hi]``: most
     histories that survive on the whole line are the best only for levels thousands of noise
     sds away from every report, and dropping them makes the recursion several times faster.
+    Each history carries its last jump as a node of a tree (time, parent node).
     """
-    n = y.size
-    cap = 64
-    A = np.empty(cap)
-    B = np.empty(cap)
-    C = np.empty(cap)
-    node = np.empty(cap, dtype=np.int64)
-    cA = np.empty(2 * cap)
-    cB = np.empty(2 * cap)
-    cC = np.empty(2 * cap)
-    cnode = np.empty(2 * cap, dtype=np.int64)
-    cjump = np.empty(2 * cap, dtype=np.bool_)
-    keep = np.empty(2 * cap, dtype=np.bool_)
-    ntime = np.empty(1024, dtype=np.int64)
-    nparent = np.empty(1024, dtype=np.int64)
+    # survivors (at most 2k of k) and candidates (2k) share one capacity, kept >= 2k
+    A, B, C = np.empty(128), np.empty(128), np.empty(128)
+    node = np.empty(128, dtype=np.int64)
+    cA, cB, cC = np.empty(128), np.empty(128), np.empty(128)
+    cnode, cjump = np.empty(128, dtype=np.int64), np.empty(128, dtype=np.bool_)
+    keep = np.empty(128, dtype=np.bool_)
+    ntime, nparent = np.empty(1024, dtype=np.int64), np.empty(1024, dtype=np.int64)
     n_nodes = 0
-    # Q_0(mu) = gamma_0 (y_0 - mu)^2: the stationary noise term of the first report
+    # Q_0(mu) = gamma_0 (y_0 - mu)^2: the noise term of the first report
     A[0], B[0], C[0], node[0] = gam[0], -2.0 * gam[0] * y[0], gam[0] * y[0] * y[0], -1
-    k = 1
-    widest = 1
-    for t in range(1, n):
-        g, ph, lm = gam[t], phi[t], lam[t]
-        z = y[t] - ph * y[t - 1]
-        if 2 * k > cA.size:
-            size = 4 * k
-            cA, cB, cC = np.empty(size), np.empty(size), np.empty(size)
-            cnode, cjump = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.bool_)
-            keep = np.empty(size, dtype=np.bool_)
-        m = 0
-        for i in range(k):
-            L0 = B[i] + 2.0 * g * ph * z
-            # drift: min over the previous level u of q_i(u) + lm (v-u)^2 + g (z - v + ph u)^2
-            P = A[i] + g * ph * ph + lm
-            L1 = 2.0 * (g * ph + lm)
-            cA[m] = ((g + lm) * A[i] + g * lm * (1.0 - ph) ** 2) / P
-            cB[m] = -2.0 * g * z + L0 * L1 / (2.0 * P)
-            cC[m] = C[i] + g * z * z - L0 * L0 / (4.0 * P)
-            cnode[m], cjump[m] = node[i], False
-            m += 1
-            # jump: the same without the drift term, plus beta
-            P = A[i] + g * ph * ph
-            L1 = 2.0 * g * ph
-            cA[m] = g * A[i] / P
-            cB[m] = -2.0 * g * z + L0 * L1 / (2.0 * P)
-            cC[m] = C[i] + g * z * z - L0 * L0 / (4.0 * P) + beta
-            cnode[m], cjump[m] = node[i], True
-            m += 1
+    k = widest = 1
+    for t in range(1, y.size):
+        if 2 * k > A.size:
+            cA, cB, cC = _grow(cA, 4 * k), _grow(cB, 4 * k), _grow(cC, 4 * k)
+            cnode, cjump, keep = _grow(cnode, 4 * k), _grow(cjump, 4 * k), _grow(keep, 4 * k)
+            A, B, C, node = _grow(A, 4 * k), _grow(B, 4 * k), _grow(C, 4 * k), _grow(node, 4 * k)
+        m = _branches(A, B, C, node, k, gam[t], phi[t], lam[t], y[t] - phi[t] * y[t - 1], beta,
+                      cA, cB, cC, cnode, cjump)
         _envelope(cA, cB, cC, m, keep, lo, hi)
         k = 0
         for j in range(m):
             if not keep[j]:
                 continue
-            if k >= A.size:
-                A2, B2, C2 = np.empty(2 * A.size), np.empty(2 * A.size), np.empty(2 * A.size)
-                node2 = np.empty(2 * A.size, dtype=np.int64)
-                A2[:k], B2[:k], C2[:k], node2[:k] = A[:k], B[:k], C[:k], node[:k]
-                A, B, C, node = A2, B2, C2, node2
-            A[k], B[k], C[k] = cA[j], cB[j], cC[j]
-            if cjump[j]:
+            A[k], B[k], C[k], node[k] = cA[j], cB[j], cC[j], cnode[j]
+            if cjump[j]:  # a new jump: a new node of the history tree
                 if n_nodes >= ntime.size:
-                    t2 = np.empty(2 * ntime.size, dtype=np.int64)
-                    p2 = np.empty(2 * ntime.size, dtype=np.int64)
-                    t2[:n_nodes], p2[:n_nodes] = ntime[:n_nodes], nparent[:n_nodes]
-                    ntime, nparent = t2, p2
+                    ntime, nparent = _grow(ntime, 2 * ntime.size), _grow(nparent, 2 * ntime.size)
                 ntime[n_nodes], nparent[n_nodes] = t, cnode[j]
                 node[k] = n_nodes
                 n_nodes += 1
-            else:
-                node[k] = cnode[j]
             k += 1
         widest = max(widest, k)
     best, best_val = 0, np.inf
@@ -342,17 +357,7 @@ def _dp(y: np.ndarray, lam: np.ndarray, gam: np.ndarray, phi: np.ndarray, beta: 
         v = C[i] - B[i] * B[i] / (4.0 * A[i])
         if v < best_val:
             best, best_val = i, v
-    count = 0
-    nd = node[best]
-    while nd >= 0:
-        count += 1
-        nd = nparent[nd]
-    jumps = np.empty(count, dtype=np.int64)
-    nd = node[best]
-    for i in range(count - 1, -1, -1):
-        jumps[i] = ntime[nd]
-        nd = nparent[nd]
-    return jumps, best_val, widest
+    return _backtrack(node[best], ntime, nparent), best_val, widest
 
 
 def smooth_path(y: np.ndarray, jumps: np.ndarray, lam: np.ndarray, gam: np.ndarray,
