@@ -80,6 +80,23 @@ def test_envelope_ties_in_curvature_are_ties() -> None:
     assert keep.tolist() == [True, False, False]
 
 
+def test_range_restriction_keeps_the_optimum_and_buffers_grow() -> None:
+    # on the whole line 68 histories survive at once (past the first buffer of 64); the
+    # recursion restricted to the reports' widened range keeps 11 and finds the same optimum
+    from nkfx.detect._jumps import _dp
+
+    rng = np.random.default_rng(3)
+    y = np.cumsum(rng.normal(0, 0.1, 3000))
+    y[::300] += 3
+    lam, gam, phi = step_weights(np.arange(3000.0), NoiseModel(0.01, 1.0, 2.0))
+    beta = 2 * np.log(3000)
+    whole = _dp(y, lam, gam, phi, beta, -np.inf, np.inf)
+    near = _dp(y, lam, gam, phi, beta, y.min() - np.ptp(y), y.max() + np.ptp(y))
+    assert whole[2] > 64 > near[2]
+    assert whole[0].tolist() == near[0].tolist()
+    assert whole[1] == pytest.approx(near[1], rel=1e-12)
+
+
 def test_first_weight_must_be_positive() -> None:
     model = NoiseModel(s_eta=1.0, s_eps=1.0, tau=0.0)
     with pytest.raises(ValueError, match=r"first_weight must be a positive finite number; got 0\.0"):
