@@ -47,6 +47,7 @@ import numpy as np
 from nkfx.detect._costs import jit
 
 __all__ = [
+    "VAR_FLOOR",
     "JumpFit",
     "NoiseModel",
     "brute_force",
@@ -59,6 +60,8 @@ __all__ = [
 
 #: MAD to standard deviation for Gaussian data.
 _MAD_SD = 1.482602218505602
+#: Floor of the estimated variances (log points squared: 0.01% noise).
+VAR_FLOOR = 1e-8
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def estimate_noise(y: np.ndarray, days: np.ndarray, max_lag: int = 15, tau_max: 
         w[i] = (_MAD_SD * np.median(np.abs(d - np.median(d)))) ** 2
         e[i] = np.median(days[k:] - days[:-k])
     spacing = float(np.median(np.diff(days))) if n > 1 else 1.0
-    floor = 1e-8
+    floor = VAR_FLOOR
     wt = 1.0 / np.maximum(w, floor)
     best: tuple[float, float, float, float] = (math.inf, 0.0, 0.0, 0.0)
     for tau in np.r_[0.0, np.geomspace(0.2 * spacing, tau_max * spacing, 40)]:

@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from nkfx.detect._bp_method import run_params
-from nkfx.detect._jumps import NoiseModel, estimate_noise, fit_jumps, smooth_path, step_weights
+from nkfx.detect._jumps import (
+    VAR_FLOOR,
+    NoiseModel,
+    estimate_noise,
+    fit_jumps,
+    smooth_path,
+    step_weights,
+)
 from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, Prepared, check_penalised
 from nkfx.detect.results import Breaks
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
@@ -224,6 +231,10 @@ def _notes(prep: Prepared, noise: NoiseModel, estimated: bool, beta: float, pena
         f"sd {math.sqrt(noise.s_eps):.3g} and autocorrelation {noise.phi_at(spacing):.2f} between "
         "reports that far apart."
     )
+    if estimated and noise.s_eps <= VAR_FLOOR:
+        model += (" The reports show no scatter beyond their own moves: the noise variance sits "
+                  "at its floor, so each report is read as the level itself and the smoothed "
+                  "level passes through the reports.")
     pen = (f"Penalty {beta:.4g} per jump ({PENALTY_PER_LOG_N:g} log n, n = {prep.n})"
            if penalty == "auto" else f"Penalty {beta:.4g} per jump (given)")
     pen += "; exact optimum by functional pruning (DeCAFS model, Romano et al. 2022)."
