@@ -9,6 +9,7 @@ import pytest
 
 from nkfx import Ingest, read_rates
 from nkfx.errors import NkfxTypeError, NkfxValueError, SchemaError, UnknownCityWarning
+from nkfx.ingest import read_prices
 from nkfx.schema import RATE_COLUMNS, validate_rates
 
 
@@ -633,3 +634,80 @@ def test_string_columns_share_one_dtype() -> None:
     for column in ("city", "currency", "source", "date_precision", "rate_type",
                    "won_adjustment"):
         assert canonical[column].dtype == spelled[column].dtype, column
+
+
+# --- prices: a price is won per unit of a good, stored as a rate-frame row -------------------
+
+
+def test_read_prices_with_a_good_gives_rate_frame_rows() -> None:
+    data = pd.DataFrame({"date": ["2024-05-26", "2024-06-09", "2024-06-23"],
+                         "city": ["평양", "Pyongyang", "Hyesan"], "price": ["5,800", "0", 6200]})
+    before = data.copy(deep=True)
+    result = read_prices(data, good="쌀", source_name="Daily NK")
+    pd.testing.assert_frame_equal(data, before)  # never mutated
+    rates = validate_rates(result.rates)
+    assert list(rates.columns) == list(RATE_COLUMNS)
+    assert rates[["city", "currency", "rate", "row"]].values.tolist() == [
+        ["Pyongyang", "RICE", 5800.0, 0], ["Hyesan", "RICE", 6200.0, 2]]
+    assert result.quarantine[["row", "column", "reason", "currency"]].values.tolist() == [
+        [1, "price", "rate is zero", "RICE"]]
+    assert result.rows_read == len(rates) + len(result.quarantine) == 3
+    assert result.options["goods"] == ["RICE"]
+
+
+def test_read_prices_finds_goods_from_headers_cell_by_cell() -> None:
+    data = pd.DataFrame({"date": ["2022-11-04", "2022-11-11", "x"],
+                         "쌀 가격": [5700, None, 5000], "Corn (KPW/kg)": [2700, 2600, 2500],
+                         "cny_kpw": [820, 810, 800]})
+    result = read_prices(data)
+    rates = result.rates
+    assert rates[["row", "currency", "rate"]].values.tolist() == [
+        [0, "RICE", 5700.0], [0, "CORN", 2700.0], [1, "CORN", 2600.0]]
+    assert result.quarantine[["row", "column", "reason", "currency"]].values.tolist() == [
+        [1, "쌀 가격", "rate is missing", "RICE"], [2, "date", "date is not a date", "RICE"],
+        [2, "date", "date is not a date", "CORN"]]
+    assert result.rows_read == 6 == len(rates) + len(result.quarantine)
+    assert result.options["good_columns"] == ["쌀 가격", "Corn (KPW/kg)"]
+    assert rates["cny_kpw"].tolist() == [820, 820, 810]  # other columns are kept
+    assert "Corn (KPW/kg)" not in rates.columns  # a good's column is never an extra of another
+    only_corn = read_prices(data, good="maize")
+    assert only_corn.rates["currency"].unique().tolist() == ["CORN"]
+    assert only_corn.rows_read == 3
+    with pytest.raises(SchemaError, match="3 of 6 rows could not be read"):
+        read_prices(data, errors="raise")
+
+
+def test_read_prices_works_downstream_like_rates() -> None:
+    from nkfx import resample
+
+    data = pd.DataFrame({"date": ["2024-01-03", "2024-01-20", "2024-02-05"], "value": [10, 20, 40]})
+    rates = read_prices(data, good="rice", city="Hyesan").rates
+    out = resample(rates, "MS", interpolate=False)
+    assert out[["currency", "rate"]].values.tolist() == [["RICE", 15.0], ["RICE", 40.0]]
+
+
+def test_read_prices_errors() -> None:
+    data = pd.DataFrame({"date": ["2022-11-04"], "value": [5700]})
+    with pytest.raises(NkfxValueError, match=(
+            r"no good given and no column names one \(looked for headers such as "
+            r"'rice_kpw_per_kg', 'corn', '쌀', '옥수수'\); the input has columns \['date', 'value'\]; "
+            r"pass good='rice' or good='corn'")):
+        read_prices(data)
+    with pytest.raises(NkfxValueError, match="good 'peanuts' is not recognised"):
+        read_prices(data, good="peanuts")
+    with pytest.raises(NkfxTypeError, match="good must be a string such as 'rice' or 'corn'; got int"):
+        read_prices(data, good=1)  # type: ignore[arg-type]
+    wide = pd.DataFrame({"date": ["2022-11-04"], "rice_kpw_per_kg": [5700]})
+    with pytest.raises(NkfxValueError, match=r"no column names 'corn' \(looked for headers"):
+        read_prices(wide, good="corn")
+    with pytest.raises(NkfxValueError, match="columns must not map 'currency' in read_prices"):
+        read_prices(data, good="rice", columns={"currency": "value"})
+    with pytest.raises(NkfxValueError, match="old_won must be one of"):
+        read_prices(data, good="rice", old_won="halve")  # type: ignore[arg-type]
+
+
+def test_read_rates_without_currency_points_to_read_prices() -> None:
+    with pytest.raises(NkfxValueError, match=(
+            r"no currency column found .*pass currency='CNY' or 'USD'; for prices in won \(rice, "
+            r"corn: KPW per kg\) use read_prices\(source, good='rice'\)")):
+        read_rates(pd.DataFrame({"date": ["2022-11-04"], "value": [5700]}))

@@ -10,6 +10,7 @@ from nkfx.names import (
     canonical_cities,
     canonical_city,
     canonical_currency,
+    canonical_good,
     canonical_source,
     is_known_city,
 )
@@ -106,6 +107,39 @@ def test_canonical_currency_errors() -> None:
         canonical_currency("US")
     with pytest.raises(NkfxTypeError, match="currency must be a string; got float"):
         canonical_currency(1.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "code"),
+    [("rice", "RICE"), ("Rice", "RICE"), ("RICE", "RICE"), (" white  rice ", "RICE"),
+     ("쌀", "RICE"), ("입쌀", "RICE"), ("大米", "RICE"), ("米", "RICE"),
+     ("corn", "CORN"), ("maize", "CORN"), ("Maize", "CORN"), ("옥수수", "CORN"),
+     ("강냉이", "CORN"), ("玉米", "CORN"), ("CORN", "CORN")],
+)
+def test_canonical_good(spelling: str, code: str) -> None:
+    assert canonical_good(spelling) == code
+    # the currency column of a rate frame holds a currency or a good: select() relies on this
+    assert canonical_currency(spelling) == code
+
+
+def test_canonical_good_errors() -> None:
+    with pytest.raises(NkfxValueError, match=(
+            r"good 'peanuts' is not recognised; use 'RICE' or 'CORN' or one of 'rice', '쌀', "
+            r"'大米', 'corn', 'maize', '옥수수', '玉米'$")):
+        canonical_good("peanuts")
+    with pytest.raises(NkfxValueError, match=(
+            r"good 'USD' is not recognised; .* \(it looks like a currency: exchange rates are "
+            r"read with read_rates\)")):
+        canonical_good("USD")
+    with pytest.raises(NkfxValueError, match=r"good 'yuan' is not recognised; .*looks like a currency"):
+        canonical_good("yuan")
+    with pytest.raises(NkfxTypeError, match="good must be a string; got int"):
+        canonical_good(3)  # type: ignore[arg-type]
+    # goods do not make currencies of arbitrary words
+    with pytest.raises(NkfxValueError, match="currency 'peanuts' is not recognised"):
+        canonical_currency("peanuts")
+    with pytest.raises(NkfxValueError, match="currency 'wheat' is not recognised"):
+        canonical_currency("wheat")
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,16 @@
-"""``read_rates()``: files and DataFrames in, a rate frame and a quarantine table out.
+"""``read_rates()`` and ``read_prices()``: files and DataFrames in, a rate frame and a quarantine out.
 
 Every input row (every city cell of a wide table) ends up either in ``Ingest.rates``
 or in ``Ingest.quarantine`` with a reason: ``len(rates) + len(quarantine) == rows_read``.
+Prices (won per kg of rice or corn) are rate-frame rows whose ``currency`` holds the
+good's code (``"RICE"``, ``"CORN"``), so every later stage treats them like rates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import re
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +21,7 @@ from nkfx._groups import flag_duplicates, remember_codes
 from nkfx._ingest_result import Ingest
 from nkfx._ingest_table import (
     Cells,
+    Loaded,
     check_fields,
     city_columns_of,
     load,
@@ -28,16 +33,18 @@ from nkfx._text import Text, raw_text
 from nkfx._typing import Errors, Layout, OldWon, PathLike
 from nkfx._validate import check_option, check_type
 from nkfx.errors import NkfxValueError, SchemaError
-from nkfx.names import canonical_city, canonical_currency
+from nkfx.names import canonical_city, canonical_currency, canonical_good
 from nkfx.schema import REDENOMINATION_DATE, validate_rates
 
 if TYPE_CHECKING:
     pass
 
-__all__ = ["Ingest", "read_rates"]
+__all__ = ["Ingest", "read_prices", "read_rates"]
 
 _KEPT = ("region", "publisher", "url", "note")  # optional columns passed through by name
 _OLD_WON_LABEL = {"divide": "divided_by_100", "keep": "kept_as_reported"}
+#: Header decorations removed before a header is read as a good ("rice_kpw_per_kg" -> "rice").
+_PRICE_SUFFIX = re.compile(r"(?:[ _(/-]*(?:kpw|won|원|per|kg|price|prices|가격|값|\)))+$")
 _OLD_WON_REASON = "dated before the 2009-11-30 redenomination (old won)"
 
 
@@ -150,10 +157,23 @@ def read_rates(
     constants = _check_constants(city=city, currency=currency, source_name=source_name,
                                  date_precision=date_precision, rate_type=rate_type)
     loaded = load(source, sheet=sheet, sep=sep, columns=columns)
+    return _read(loaded, layout=layout, columns=columns, constants=constants,
+                 old_won=old_won, errors=errors)
+
+
+def _read(loaded: Loaded, *, layout: Layout, columns: Mapping[str, Hashable] | None,
+          constants: dict[str, str], old_won: OldWon | None, errors: Errors) -> Ingest:
+    """Read a loaded table into an :class:`Ingest` (the body of read_rates/read_prices)."""
     frame, path = loaded.frame, loaded.path
     mapping = resolve_columns(frame, columns)
     city_columns = city_columns_of(frame, mapping, layout)
-    check_fields(frame, mapping, city_columns, constants)
+    try:
+        check_fields(frame, mapping, city_columns, constants)
+    except NkfxValueError as exc:
+        if not str(exc).startswith("no currency column found"):
+            raise
+        raise NkfxValueError(f"{exc}; for prices in won (rice, corn: KPW per kg) use "
+                             f"read_prices(source, good='rice')") from None
     cells = stack(frame, mapping, city_columns)
     if loaded.reread is not None and "date" in mapping:  # dates parsed while reading
         reread, j = loaded.reread, mapping["date"]
@@ -171,11 +191,184 @@ def read_rates(
     if len(rates) + len(quarantine) != result.rows_read:  # the promise of this module
         raise RuntimeError("nkfx bug: accepted + quarantined rows differ from rows read")
     if errors == "raise" and len(quarantine):
-        problems = [f"row {r}, column {c!r}: {why} ({v!r})" for r, c, v, why in
-                    quarantine[["row", "column", "value", "reason"]].head(50).itertuples(False)]
-        raise SchemaError(f"{len(quarantine)} of {result.rows_read} rows could not be read "
-                          f"(errors='raise'; use errors='quarantine' to keep going)", problems)
+        _raise_quarantine(quarantine, result.rows_read)
     return result
+
+
+def _raise_quarantine(quarantine: pd.DataFrame, rows_read: int) -> None:
+    problems = [f"row {r}, column {c!r}: {why} ({v!r})" for r, c, v, why in
+                quarantine[["row", "column", "value", "reason"]].head(50).itertuples(False)]
+    raise SchemaError(f"{len(quarantine)} of {rows_read} rows could not be read "
+                      f"(errors='raise'; use errors='quarantine' to keep going)", problems)
+
+
+def read_prices(
+    source: PathLike | pd.DataFrame,
+    *,
+    good: str | None = None,
+    layout: Layout = "auto",
+    columns: Mapping[str, Hashable] | None = None,
+    city: str | None = None,
+    source_name: str | None = None,
+    date_precision: str | None = None,
+    rate_type: str | None = None,
+    old_won: OldWon | None = None,
+    errors: Errors = "quarantine",
+    sheet: str | int = 0,
+    sep: str = ",",
+) -> Ingest:
+    """Read market prices of goods (KPW per kg of rice or corn) into a rate frame.
+
+    A price is won per one unit of a thing, as a rate is won per one unit of a currency:
+    each price becomes a rate-frame row whose ``currency`` column holds the good's code
+    (``"RICE"``, ``"CORN"``) and whose ``rate`` is the price, so :func:`nkfx.combine`,
+    :func:`nkfx.resample`, :func:`nkfx.detect` and :func:`nkfx.event_study` work on prices
+    unchanged. Reading follows :func:`read_rates` exactly (same layouts, number and date
+    parsing, quarantine; rows read = accepted + quarantined).
+
+    Parameters
+    ----------
+    source : str, path or pandas.DataFrame
+        As in :func:`read_rates`; a DataFrame is never modified.
+    good : str, optional
+        The good every price is for (``"rice"``, ``"쌀"``, ``"大米"``, ``"corn"``,
+        ``"maize"``, ``"옥수수"``, ``"玉米"``; see :func:`~nkfx.names.canonical_good`).
+        Required when prices come from a ``rate``/``value``/``price`` column or from city
+        columns. Without it, the goods are found from column headers naming them
+        (``rice_kpw_per_kg``, ``corn_kpw_per_kg``, ``쌀``, ``옥수수 가격``), one observation
+        per (row, good column) cell; with it and such headers, only that good's column is read.
+        A long column naming the good of each row is not supported: split the table first.
+    layout, columns, city, source_name, date_precision, rate_type, old_won, errors, sheet, sep
+        As in :func:`read_rates` (``columns`` cannot map ``currency``: the good takes its place).
+
+    Returns
+    -------
+    Ingest
+        As from :func:`read_rates`; ``options["goods"]`` lists the codes read and, for goods
+        found from headers, ``options["good_columns"]`` the columns. With several good
+        columns the rows are in input order, good by good within a row, and
+        ``rows_read`` counts cells.
+
+    Raises
+    ------
+    NkfxValueError
+        Unknown ``good``; no ``good`` and no column naming one; ``good`` given but no column
+        for it; ``columns`` mapping ``currency``; anything :func:`read_rates` raises.
+    NkfxTypeError
+        ``good`` is not a string, or as in :func:`read_rates`.
+    SchemaError
+        With ``errors="raise"`` when any row is rejected.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nkfx.ingest import read_prices
+    >>> table = pd.DataFrame({"date": ["2022-11-04", "2022-11-11"],
+    ...                       "rice_kpw_per_kg": [5700, 5700], "corn_kpw_per_kg": [2700, None]})
+    >>> result = read_prices(table, source_name="Asia Press")
+    >>> result.rates[["date", "currency", "rate", "row"]]
+            date currency    rate  row
+    0 2022-11-04     RICE  5700.0    0
+    1 2022-11-04     CORN  2700.0    0
+    2 2022-11-11     RICE  5700.0    1
+    >>> result.rows_read, result.quarantine[["row", "column", "reason"]].values.tolist()
+    (4, [[1, 'corn_kpw_per_kg', 'rate is missing']])
+    >>> one = pd.DataFrame({"date": ["2022-11-04"], "price": [5700]})
+    >>> read_prices(one, good="쌀").rates["currency"].tolist()
+    ['RICE']
+    """
+    check_option("layout", layout, ("auto", "long", "wide"))
+    check_option("old_won", old_won, ("divide", "keep", "reject", None))
+    check_option("errors", errors, ("quarantine", "raise"))
+    if good is not None:
+        check_type("good", good, str, "a string such as 'rice' or 'corn'")
+    code = None if good is None else canonical_good(good)
+    constants = _check_constants(city=city, source_name=source_name,
+                                 date_precision=date_precision, rate_type=rate_type)
+    if columns is not None:
+        check_type("columns", columns, Mapping, "a mapping such as {'date': 'Datum'}")
+        if "currency" in columns:
+            raise NkfxValueError("columns must not map 'currency' in read_prices (the good is the "
+                                 "currency of a price); give good='rice' or name the good in headers")
+    loaded = load(source, sheet=sheet, sep=sep, columns=columns)
+    mapping = resolve_columns(loaded.frame, columns)
+    direct = "rate" in mapping or city_columns_of(loaded.frame, mapping, layout)
+    found = [] if direct else _good_columns(loaded.frame, mapping, code)
+    if found:
+        return _read_goods(loaded, found, layout=layout, columns=columns, constants=constants,
+                           old_won=old_won, errors=errors)
+    if code is None or not direct:
+        labels = list(loaded.frame.columns)
+        what = (f"no column names {good!r} (looked for headers such as 'rice_kpw_per_kg' or '쌀')"
+                if code is not None else "no good given and no column names one (looked for "
+                "headers such as 'rice_kpw_per_kg', 'corn', '쌀', '옥수수')")
+        raise NkfxValueError(f"{what}; the input has columns {labels}; pass good='rice' or "
+                             f"good='corn' with a price column (rate, value, price)")
+    result = _read(loaded, layout=layout, columns=columns,
+                   constants={**constants, "currency": code}, old_won=old_won, errors=errors)
+    return replace(result, options={**result.options, "goods": [code]})
+
+
+def _good_of_header(label: Hashable) -> str | None:
+    """Return the good a column header names (``"rice_kpw_per_kg"`` -> ``"RICE"``), or None."""
+    if not isinstance(label, str):
+        return None
+    bare = _PRICE_SUFFIX.sub("", label.strip().casefold())
+    try:
+        return canonical_good(bare) if bare else None
+    except NkfxValueError:
+        return None
+
+
+def _good_columns(frame: pd.DataFrame, mapping: dict[str, int],
+                  code: str | None) -> list[tuple[Hashable, str]]:
+    """(header, good) of the columns naming a good, restricted to ``code`` when given."""
+    used = set(mapping.values())
+    found: list[tuple[Hashable, str]] = []
+    for j, label in enumerate(frame.columns):
+        good = None if j in used else _good_of_header(label)
+        if good is not None and (code is None or good == code):
+            found.append((label, good))
+    return found
+
+
+def _read_goods(loaded: Loaded, found: list[tuple[Hashable, str]], *, layout: Layout,
+                columns: Mapping[str, Hashable] | None, constants: dict[str, str],
+                old_won: OldWon | None, errors: Errors) -> Ingest:
+    """Read each good column as the rate column (others dropped); stack row by row."""
+    labels = [label for label, _ in found]
+    parts = []
+    for label, good in found:
+        others = [x for x in labels if x != label]
+        part = replace(loaded, frame=loaded.frame.drop(columns=others),
+                       reread=_dropping(loaded.reread, others))
+        parts.append(_read(part, layout=layout, columns={**(columns or {}), "rate": label},
+                           constants={**constants, "currency": good}, old_won=old_won,
+                           errors="quarantine"))
+    rates = _stack_parts([p.rates for p in parts])
+    quarantine = _stack_parts([p.quarantine for p in parts])
+    options = {**parts[0].options, "columns": {**parts[0].options["columns"], "rate": labels},
+               "currency": None, "goods": [g for _, g in found], "good_columns": labels,
+               "pre_redenomination_rows": sum(p.options["pre_redenomination_rows"] for p in parts)}
+    result = Ingest(validate_rates(rates), quarantine, sum(p.rows_read for p in parts), options)
+    if errors == "raise" and len(quarantine):
+        _raise_quarantine(quarantine, result.rows_read)
+    return result
+
+
+def _dropping(reread: Callable[[], pd.DataFrame] | None,
+              others: list[Hashable]) -> Callable[[], pd.DataFrame] | None:
+    """Return a re-reader of the table without the other goods' columns (positions must match)."""
+    if reread is None:
+        return None
+    return lambda: reread().drop(columns=others)
+
+
+def _stack_parts(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate per-good tables in input-row order (good by good within a row)."""
+    stacked = pd.concat(frames, ignore_index=True)
+    order = np.argsort(stacked["row"].to_numpy(), kind="stable")
+    return stacked.iloc[order].reset_index(drop=True)
 
 
 def _check_constants(**given: str | None) -> dict[str, str]:

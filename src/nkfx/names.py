@@ -1,4 +1,4 @@
-"""City, currency and source names: one canonical spelling for each.
+"""City, currency, good and source names: one canonical spelling for each.
 
 North Korean place names reach us in McCune–Reischauer (with or without breves and
 apostrophes: ``P'yŏngyang``, ``Pyongyang``), Revised Romanisation (``Pyeongyang``),
@@ -20,6 +20,7 @@ __all__ = [
     "canonical_cities",
     "canonical_city",
     "canonical_currency",
+    "canonical_good",
     "canonical_source",
     "is_known_city",
 ]
@@ -68,6 +69,14 @@ _CURRENCIES: dict[str, tuple[str, ...]] = {
 _CURRENCY_EXAMPLES = "'CNY', 'USD', 'yuan', 'RMB', '위안', '元', 'dollar', 'US$', '달러', '美元'"
 _NOT_FOREIGN = frozenset({"kpw", "won", "원", "북한 원"})
 
+#: Goods priced in won (KPW per kg), code -> spellings. A price is "won per unit of a
+#: thing", so a price row is a rate-frame row whose ``currency`` holds the good's code.
+_GOODS: dict[str, tuple[str, ...]] = {
+    "RICE": ("rice", "쌀", "입쌀", "大米", "米", "稻米", "white rice"),
+    "CORN": ("corn", "maize", "옥수수", "강냉이", "玉米", "苞米"),
+}
+_GOOD_EXAMPLES = "'rice', '쌀', '大米', 'corn', 'maize', '옥수수', '玉米'"
+
 #: Publisher aliases (normalised key -> outlet), applied after " via " and (...) are removed.
 _SOURCES: dict[str, str] = {
     "daily nk": "Daily NK",
@@ -108,6 +117,10 @@ _CITY_INDEX: dict[str, str] = {
 }
 _CURRENCY_INDEX: dict[str, str] = {
     _key(alias): code for code, aliases in _CURRENCIES.items() for alias in aliases
+}
+
+_GOOD_INDEX: dict[str, str] = {
+    _key(alias): code for code, aliases in _GOODS.items() for alias in (code, *aliases)
 }
 
 
@@ -221,16 +234,21 @@ def canonical_cities(values: pd.Series) -> pd.Series:
 def canonical_currency(name: str) -> str:
     """Return the ISO code of a currency written as a word, symbol or code.
 
+    The ``currency`` column of a rate frame holds a currency *or a good* (prices are won
+    per kg of rice or corn, see :func:`canonical_good`), so the goods' names map to their
+    codes here too: ``select(prices, currency="rice")`` finds the ``"RICE"`` rows.
+
     Parameters
     ----------
     name : str
         ``"yuan"``, ``"RMB"``, ``"위안"``, ``"元"``, ``"dollar"``, ``"US$"``, ``"달러"``, ...
-        Any other three-letter code (``"eur"``) is accepted and upper-cased.
+        Any other three-letter code (``"eur"``) is accepted and upper-cased. Goods:
+        ``"rice"``, ``"쌀"``, ``"corn"``, ``"옥수수"``, ... (see :func:`canonical_good`).
 
     Returns
     -------
     str
-        ISO 4217 code such as ``"CNY"`` or ``"USD"``.
+        ISO 4217 code such as ``"CNY"`` or ``"USD"``, or a good's code (``"RICE"``).
 
     Raises
     ------
@@ -245,6 +263,8 @@ def canonical_currency(name: str) -> str:
     >>> from nkfx.names import canonical_currency
     >>> [canonical_currency(c) for c in ["yuan", "RMB", "위안", "元", "US$", "달러", "eur"]]
     ['CNY', 'CNY', 'CNY', 'CNY', 'USD', 'USD', 'EUR']
+    >>> canonical_currency("RICE"), canonical_currency("옥수수")
+    ('RICE', 'CORN')
     >>> canonical_currency("peanuts")
     Traceback (most recent call last):
     ...
@@ -256,7 +276,7 @@ def canonical_currency(name: str) -> str:
             f"currency {name!r} is the won itself; give the foreign currency that the rate "
             f"prices in won, e.g. 'CNY' or 'USD'"
         )
-    code = _CURRENCY_INDEX.get(_key(text))
+    code = _CURRENCY_INDEX.get(_key(text)) or _GOOD_INDEX.get(_key(text))
     if code is not None:
         return code
     if re.fullmatch(r"[A-Za-z]{3}", text):
@@ -264,6 +284,54 @@ def canonical_currency(name: str) -> str:
     raise NkfxValueError(
         f"currency {name!r} is not recognised; use an ISO code such as 'CNY' or 'USD', "
         f"or one of {_CURRENCY_EXAMPLES}"
+    )
+
+
+def canonical_good(name: str) -> str:
+    """Return the code of a good priced in won: ``"RICE"`` or ``"CORN"`` (KPW per kg).
+
+    A price is won per one unit of a thing, as a rate is won per one unit of a currency,
+    so nkfx stores prices in the rate frame with this code in the ``currency`` column
+    (see :mod:`nkfx.schema` and :func:`nkfx.ingest.read_prices`).
+
+    Parameters
+    ----------
+    name : str
+        ``"rice"``, ``"쌀"``, ``"大米"``, ``"corn"``, ``"maize"``, ``"옥수수"``, ``"玉米"``, or
+        the code itself, in any case.
+
+    Returns
+    -------
+    str
+        ``"RICE"`` or ``"CORN"``.
+
+    Raises
+    ------
+    NkfxValueError
+        If the spelling is not a known good (a currency such as ``"USD"`` gets a hint to
+        use :func:`nkfx.read_rates`).
+    NkfxTypeError
+        If ``name`` is not a string.
+
+    Examples
+    --------
+    >>> from nkfx.names import canonical_good
+    >>> [canonical_good(g) for g in ["rice", "쌀", "大米", "Maize", "옥수수", "玉米", "CORN"]]
+    ['RICE', 'RICE', 'RICE', 'CORN', 'CORN', 'CORN', 'CORN']
+    >>> canonical_good("peanuts")
+    Traceback (most recent call last):
+    ...
+    nkfx.errors.NkfxValueError: good 'peanuts' is not recognised; use 'RICE' or 'CORN' ...
+    """
+    text = " ".join(_check_str("good", name).split())
+    code = _GOOD_INDEX.get(_key(text))
+    if code is not None:
+        return code
+    hint = ""
+    if _key(text) in _CURRENCY_INDEX or re.fullmatch(r"[A-Za-z]{3}", text):
+        hint = " (it looks like a currency: exchange rates are read with read_rates)"
+    raise NkfxValueError(
+        f"good {name!r} is not recognised; use 'RICE' or 'CORN' or one of {_GOOD_EXAMPLES}{hint}"
     )
 
 

@@ -1,6 +1,9 @@
-"""The canonical *rate frame*: one row per observed exchange rate.
+"""The canonical *rate frame*: one row per observed exchange rate or price.
 
-Every stage of nkfx after ingestion takes and returns this frame. Its columns:
+Every stage of nkfx after ingestion takes and returns this frame. A price is won per one
+unit of a thing, as a rate is won per one unit of a currency, so prices (from
+:func:`nkfx.ingest.read_prices`) are rows whose ``currency`` holds the good's code
+(``RICE``, ``CORN``: won per kg) and whose ``rate`` is the price. Its columns:
 
 ==================  ===============  ===================================================
 column              dtype            meaning
@@ -8,8 +11,10 @@ column              dtype            meaning
 ``date``            datetime64       day of the observation (no time zone)
 ``city``            string, nullable canonical English city name; missing = national or a
                                      region without a city (see ``region``)
-``currency``        string           ISO code of the foreign currency (``CNY``, ``USD``)
-``rate``            float64          **new** won per one unit of the currency, > 0
+``currency``        string           currency or good: ISO code of the foreign currency
+                                     (``CNY``, ``USD``) or a good's code (``RICE``, ``CORN``)
+``rate``            float64          **new** won per one unit of the currency or good
+                                     (per kg for goods), > 0
 ``source``          string           who reported it (``"Daily NK"``); a dimension, not noise
 ``rate_low``        float64          low end of a reported range, else NaN
 ``rate_high``       float64          high end of a reported range, else NaN
