@@ -1,13 +1,16 @@
 """Bundled real data (cited observations and events) and a seeded simulator.
 
-The observations and events shipped here were compiled by hand from public
+The observations, official rates and events shipped here were compiled by hand from public
 articles; every row keeps its publisher and URL. Third-party series (Daily NK's
 price spreadsheet) are not bundled.
 """
 
 from __future__ import annotations
 
-from nkfx.datasets._bundled import load_events, load_observations, observations_path
+from nkfx.datasets._bundled import load_events, load_observations, load_official, observations_path
 from nkfx.datasets._simulate import Break, Simulation, simulate
 
-__all__ = ["Break", "Simulation", "load_events", "load_observations", "observations_path", "simulate"]
+__all__ = [
+    "Break", "Simulation", "load_events", "load_observations", "load_official", "observations_path",
+    "simulate",
+]

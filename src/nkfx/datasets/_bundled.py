@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
-__all__ = ["EVENT_COLUMNS", "load_events", "load_observations", "observations_path"]
+__all__ = ["EVENT_COLUMNS", "load_events", "load_observations", "load_official", "observations_path"]
 
 EVENT_COLUMNS = (
     "id", "start", "end", "date_precision", "description", "status", "status_detail", "scope",
@@ -105,3 +106,59 @@ def load_events() -> pd.DataFrame:
     end = pd.to_datetime(events["end"].replace("", None), format="%Y-%m-%d")
     events["end"] = end.fillna(events["start"])
     return events.loc[:, list(EVENT_COLUMNS)]
+
+
+def load_official(old_won: Literal["divide", "reject"] = "divide") -> pd.DataFrame:
+    """Load the 9 cited official and state-run exchange rates (KPW per USD, CNY, EUR), 2009–2025.
+
+    These are not market rates. ``rate_type`` keeps two concepts apart, and
+    ``rate_type_detail`` keeps the wording of the source:
+
+    - ``"official"``: the administratively set government / (Foreign) Trade Bank rate,
+      about 100 KPW per USD from 2010 to at least 2021 (and, per Daily NK, still in
+      parallel in 2025) while the market paid about 8,000. Six quotes in all, years
+      apart: 2009-11 (old won), 2010-01 (USD, CNY and EUR), 2013-11, 2016-01, 2021-10.
+    - ``"state_exchange"``: the state-run exchange rate the state moved towards the
+      market from 2024: 8,900 per USD (state-run market exchange, set April 2024) and
+      19,900 (state-run bank exchange, 2025-03-25).
+
+    Every row keeps its ``publisher`` and ``url``; ``source`` is the originating outlet.
+
+    Parameters
+    ----------
+    old_won : {"divide", "reject"}, default "divide"
+        The 2009-11-29 quote (140 old won per USD, before the redenomination of
+        2009-11-30): ``"divide"`` converts it to 1.40 new won
+        (``won_adjustment="divided_by_100"``), ``"reject"`` leaves it out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A rate frame (see :mod:`nkfx.schema`; ``city`` is missing: national rates)
+        with the extra columns ``rate_type_detail``, ``publisher``, ``url`` and ``note``.
+
+    See Also
+    --------
+    nkfx.premium.premium : the market premium over these rates.
+
+    Examples
+    --------
+    >>> from nkfx.datasets import load_official
+    >>> official = load_official()
+    >>> official.groupby(["currency", "rate_type"]).size().to_dict()
+    {('CNY', 'official'): 1, ('EUR', 'official'): 1, ('USD', 'official'): 5, ('USD', 'state_exchange'): 2}
+    >>> first = official.iloc[0]
+    >>> str(first["date"].date()), float(first["rate"]), first["won_adjustment"]
+    ('2009-11-29', 1.4, 'divided_by_100')
+    >>> len(load_official(old_won="reject"))
+    8
+    """
+    from nkfx._validate import check_option
+    from nkfx.ingest import read_rates
+
+    check_option("old_won", old_won, ("divide", "reject"))
+    ingest = read_rates(_data_file("official_rates.csv"), old_won=old_won)
+    bad = ingest.quarantine
+    if old_won == "divide" and len(bad):  # the bundled file is curated; a rejection is a bug here
+        raise RuntimeError(f"bundled official rates failed to load:\n{bad}")
+    return ingest.rates.reset_index(drop=True)
