@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import warnings
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 import nkfx
 from nkfx.datasets import load_official
 from nkfx.premium import Premium, match_quotes, premium, premium_series
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "07-official-premium.ipynb"
 
 
 def _market(dates: list[str], rates: list[float], city: str = "Hyesan", currency: str = "USD",
@@ -500,3 +503,33 @@ def test_bundled_observations_premium() -> None:
     assert cny["official"].dropna().eq(14.2).all()
     assert int(cny["official_age_days"].max()) > 5000
 
+
+def test_notebook_is_committed_without_outputs() -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert "assert" in code[-1].source
+
+
+@pytest.mark.slow
+def test_notebook_runs_and_states_its_facts(shared_data: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same kernel set-up as tests/test_notebooks.py (this interpreter, whatever python3 is)
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    spec = tmp_path / "kernels" / "nkfx-premium-test"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "nkfx tests",
+                                                  "language": "python"}), encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="nkfx-premium-test",
+                            resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    last = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
+    assert last.startswith("checked: premium 2013-11-13 4.435 | state-run premium jump -0.756")
