@@ -252,6 +252,12 @@ def test_errors_on_bad_official_quotes() -> None:
     with pytest.raises(nkfx.NkfxValueError,
                        match=r"official as a Series holds one concept: pass one rate_type"):
         premium(market, s, rate_type=["official", "state_exchange"])
+    with pytest.raises(nkfx.NkfxTypeError, match=r"official.index must be a DatetimeIndex \(quote dates\); "
+                                                 r"got Index"):
+        premium(market, pd.Series([125.0], index=[20200101]))
+    with pytest.raises(nkfx.NkfxValueError, match=r"official 'date' must hold dates or date strings; "
+                                                  r"got dtype int64"):
+        premium(market, QUOTES.assign(date=[20200101, 20200301]))
 
 
 def test_errors_of_the_series() -> None:
@@ -391,8 +397,8 @@ def test_simulated_power_and_false_breaks_over_many_series() -> None:
         extra += len([b for b in found if b != truth])
         flat = pd.Series([100.0], index=pd.DatetimeIndex([market.index[0]]))
         identical += _jump_dates(premium_series(_frame(market), flat, how="ratio")) == _jump_dates(market)
-    assert hits / n_sim >= 0.95  # measured: 1.00 (a 26% official step in 1% noise)
-    assert extra / n_sim <= 0.1  # measured: 0.01 other breaks per series
+    assert hits / n_sim >= 0.95  # measured: 1.00 (a 30% official step, 1% noise; 13%: 0.99; 5%: 0.07)
+    assert extra / n_sim <= 0.05  # measured: 0.000 other breaks per series
     assert identical == n_sim
 
 
@@ -467,6 +473,10 @@ def test_real_breaks_of_the_premium(daily_nk: pd.DataFrame) -> None:
     official = premium_series(daily_nk, city="Pyongyang", how="ratio")
     # the government rate barely moved (96.9, 96, 109.6, 100): the premium breaks where the market does
     assert _jump_dates(official) == _jump_dates(market[market.index >= "2010-01-04"])
+    changes = pd.to_datetime(["2013-11-03", "2016-01-28", "2021-10-14"])  # 96.9 -> 96 -> 109.6 -> 100
+    for method in ("jumps", "bai-perron", "pelt"):
+        for _, first_new in _jump_dates(official, method=method):
+            assert not ((first_new >= changes) & (first_new <= changes + pd.Timedelta("31D"))).any()
     state = premium_series(daily_nk, city="Pyongyang", rate_type="state_exchange", how="ratio")
     assert _jump_dates(state) == [(pd.Timestamp("2025-03-16"), pd.Timestamp("2025-03-30"))]
     eras = _jump_dates(state, method="bai-perron")

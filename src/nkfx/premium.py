@@ -346,6 +346,12 @@ def premium(
     years old (Daily NK reported it still ~100 in 2025). The state-run exchange rate
     has two quotes, and the bundled table does not say what it was between them.
 
+    On Daily NK's dollar survey (2009–2026, three cities) ``detect`` finds the same jumps
+    in the premium over the government rate as in the market rate, in every city: its
+    moves of 1–13% (96.9, 96, 109.6, 100) are lost in the market's drift. The premium
+    over the state-run rate has one jump, between the reports of 2025-03-16 and
+    2025-03-30 (-53%, the state's move from 8,900 to 19,900), where the market rose 5%.
+
     Examples
     --------
     >>> import pandas as pd
@@ -452,6 +458,7 @@ def _official_quotes(official: pd.DataFrame | pd.Series | None, currency: str,
     elif isinstance(official, pd.Series):
         if len(kinds) != 1:
             raise NkfxValueError(f"official as a Series holds one concept: pass one rate_type; got {kinds}")
+        check_type("official.index", official.index, pd.DatetimeIndex, "a DatetimeIndex (quote dates)")
         frame = pd.DataFrame({"date": official.index, "currency": currency,
                               "rate": official.to_numpy(), "rate_type": kinds[0]})
     else:
@@ -487,6 +494,8 @@ def _official_quotes(official: pd.DataFrame | pd.Series | None, currency: str,
 def _clean_quotes(frame: pd.DataFrame) -> pd.DataFrame:
     """Parse dates and rates of official quotes (a new frame)."""
     raw = pd.Series(frame["date"]).reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):  # not days since 1970
+        raise NkfxValueError(f"official 'date' must hold dates or date strings; got dtype {raw.dtype}")
     dates = pd.to_datetime(raw, errors="coerce", format="mixed").dt.normalize()
     rate = pd.to_numeric(pd.Series(frame["rate"]).reset_index(drop=True), errors="coerce")
     bad = dates.isna() | rate.isna() | ~(rate > 0)
