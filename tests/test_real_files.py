@@ -9,6 +9,7 @@ import pytest
 
 from nkfx import read_rates
 from nkfx.errors import NkfxValueError
+from nkfx.ingest import read_prices
 from nkfx.schema import validate_rates
 
 
@@ -67,11 +68,71 @@ def test_dailynk_usd_by_city(shared_data: Path) -> None:
 
 
 def test_dailynk_rice_is_not_an_exchange_rate(shared_data: Path) -> None:
-    # Rice prices (KPW per kg) have no foreign currency; read_rates() refuses to invent one.
+    # Rice prices (KPW per kg) have no foreign currency; read_rates() refuses to invent one
+    # and points to read_prices().
     with pytest.raises(NkfxValueError, match=(
             r"no currency column found .*the input has columns \['entity', 'time', 'value'\]; "
-            r".*pass currency='CNY' or 'USD'")):
+            r".*pass currency='CNY' or 'USD'; for prices in won \(rice, corn: KPW per kg\) use "
+            r"read_prices\(source, good='rice'\)")):
         read_rates(shared_data / "dailynk_rice_kpw_per_kg_by_city.csv", old_won="keep")
+
+
+def test_dailynk_rice_read_as_prices(shared_data: Path) -> None:
+    path = shared_data / "dailynk_rice_kpw_per_kg_by_city.csv"
+    with pytest.raises(NkfxValueError, match="24 rows are dated before the 2009-11-30"):
+        read_prices(path, good="rice", source_name="Daily NK")
+    result = read_prices(path, good="rice", source_name="Daily NK", old_won="keep")
+    rates = validate_rates(result.rates)
+    # 344 dates x 3 cities, every cell a number: nothing quarantined
+    assert (result.rows_read, len(rates), len(result.quarantine)) == (1032, 1032, 0)
+    assert rates["currency"].unique().tolist() == ["RICE"]
+    assert rates["city"].value_counts().to_dict() == {"Pyongyang": 344, "Sinuiju": 344, "Hyesan": 344}
+    assert rates["won_adjustment"].value_counts().to_dict() == {"none": 1008, "kept_as_reported": 24}
+    pyongyang = rates[rates["city"] == "Pyongyang"].set_index("date")["rate"]
+    # the post-redenomination spike: 22 won/kg before the reform, 1,300 in March 2010, 200 by April
+    assert (pyongyang["2009-11-22"], pyongyang["2010-03-08"], pyongyang["2010-04-01"]) == (
+        22.0, 1300.0, 200.0)
+    assert (pyongyang["2025-08-03"], pyongyang["2025-08-17"]) == (15200.0, 23200.0)
+
+
+def test_detect_on_pyongyang_rice(shared_data: Path) -> None:
+    from nkfx import detect
+
+    path = shared_data / "dailynk_rice_kpw_per_kg_by_city.csv"
+    rice = read_prices(path, good="rice", source_name="Daily NK", old_won="keep").rates
+    # detect() takes a price series unchanged (currency="rice" selects the RICE rows)
+    found = detect(rice, city="Pyongyang", currency="rice").to_frame()
+    # default (jumps): the redenomination and the 2010 post-reform spike dominate the drift
+    # estimate, so all ten jumps fall between 2009-11 and 2010-12
+    assert found["first_new"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2009-12-15", "2010-01-06", "2010-01-14", "2010-03-03", "2010-03-08", "2010-03-23",
+        "2010-04-01", "2010-04-07", "2010-07-21", "2010-12-13"]
+    later = rice[rice["date"] >= "2011-01-01"]
+    jumps = detect(later, city="Pyongyang", currency="RICE").to_frame()
+    assert jumps[["last_old", "first_new"]].astype(str).values.tolist() == [
+        ["2025-08-03", "2025-08-17"]]
+    assert jumps["report_jump_pct"].round(1).tolist() == [52.6]
+    bp = detect(later, "bai-perron", city="Pyongyang", currency="RICE").to_frame()
+    assert bp["first_new"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2014-11-06", "2022-06-12", "2025-01-05"]
+
+
+def test_pass_through_usd_to_rice_in_pyongyang(shared_data: Path) -> None:
+    from nkfx.prices import pass_through
+
+    rice = read_prices(shared_data / "dailynk_rice_kpw_per_kg_by_city.csv", good="rice",
+                       source_name="Daily NK", old_won="keep").rates
+    usd = read_rates(shared_data / "dailynk_usd_kpw_by_city.csv", currency="USD",
+                     source_name="Daily NK", old_won="keep").rates
+    res = pass_through(rice, usd, good="rice", currency="USD", city="Pyongyang")
+    assert res.n == 142
+    assert res.coefficients["coef"].round(2).tolist() == pytest.approx([0.70, 0.12, -0.07], abs=0.01)
+    assert res.cumulative == pytest.approx(0.748, abs=0.005)
+    assert res.cumulative_ci == pytest.approx((0.383, 1.113), abs=0.01)
+    # no significant break in the pass-through coefficients (wild bootstrap, seed 0)
+    assert not res.break_found
+    assert res.break_test["pvalue"] == pytest.approx(0.395, abs=0.05)
+    assert str(res.break_test["first_new"].date()) == "2019-04-01"
 
 
 def test_asiapress_price_table(shared_data: Path) -> None:
@@ -88,6 +149,15 @@ def test_asiapress_price_table(shared_data: Path) -> None:
     usd = read_rates(path, columns={"rate": "usd_kpw"}, currency="USD", source_name="Asia Press")
     assert (len(usd.rates), len(usd.quarantine)) == (13, 11)
     assert usd.rates["rate"].max() == 72000.0
+    prices = read_prices(path, source_name="Asia Press")
+    # rice and corn found from the headers rice_kpw_per_kg, corn_kpw_per_kg: 24 rows x 2 cells
+    assert (prices.rows_read, len(prices.rates), len(prices.quarantine)) == (48, 46, 2)
+    assert prices.options["good_columns"] == ["rice_kpw_per_kg", "corn_kpw_per_kg"]
+    assert prices.quarantine[["row", "column", "reason"]].values.tolist() == [
+        [0, "rice_kpw_per_kg", "rate is missing"], [0, "corn_kpw_per_kg", "rate is missing"]]
+    corn = prices.rates[prices.rates["currency"] == "CORN"]
+    assert corn["rate"].iloc[:3].tolist() == [2700.0, 2300.0, 2400.0]
+    assert prices.rates.loc[prices.rates["currency"] == "RICE", "rate"].max() == 43000.0
 
 
 def test_official_rates(shared_data: Path) -> None:
