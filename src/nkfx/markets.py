@@ -259,10 +259,13 @@ def plot_dispersion(
         raise NkfxValueError(f"table must be the output of dispersion(); missing columns {missing}")
     ax = new_axes(ax)
     twin = ax.twinx()
-    twin.step(table["date"], table["n_cities"], where="mid", color="0.6", lw=0.8, alpha=0.7)
-    twin.set_ylabel("cities reporting", color="0.4")
-    twin.set_ylim(0, max(3, int(table["n_cities"].max())) * 2.2)  # steps stay in the lower half
-    twin.tick_params(axis="y", colors="0.4")
+    top = max(2, int(table["n_cities"].max()))
+    twin.fill_between(table["date"], table["n_cities"], step="mid", color="0.55", alpha=0.18, lw=0)
+    twin.set_ylabel("cities reporting (grey)", color="0.4")
+    twin.set_ylim(0, top * 4)  # the counts fill the bottom quarter, under the points
+    twin.set_yticks(range(top + 1))
+    twin.tick_params(axis="y", colors="0.4", labelsize="small")
+    twin.spines["top"].set_visible(False)
     ax.set_zorder(twin.get_zorder() + 1)
     ax.patch.set_visible(False)
     style = {"s": 10, "color": "C0", "alpha": 0.6, "label": "per date", **kwargs}
@@ -289,8 +292,9 @@ def _mark_events(ax: Axes, events: pd.DataFrame | None) -> None:
         raise NkfxValueError(f"events must have columns 'start' and 'id'; missing {missing}")
     for _, row in events.iterrows():
         ax.axvline(row["start"], color="0.3", lw=0.7, ls=":")
-        ax.annotate(str(row["id"]), (row["start"], 1.0), xycoords=("data", "axes fraction"),
-                    rotation=90, fontsize="xx-small", va="top", ha="right", color="0.3")
+        ax.annotate(str(row["id"]), (row["start"], 0.98), xycoords=("data", "axes fraction"),
+                    xytext=(-2, 0), textcoords="offset points", rotation=90, fontsize="xx-small",
+                    va="top", ha="right", color="0.3")
 
 
 # ----------------------------------------------------------------------------- OU core
@@ -614,7 +618,8 @@ def spread_half_life(
     fitted with a drift, the limit of the model) is inside it, the upper bound is ``inf``;
     when the random walk fits best, the half-life itself is ``inf``. In simulations
     (half-life 30 days, 150 reports 3-25 days apart) the 95% interval covered the truth in
-    93.5% of 200 series.
+    92.5% and 93.5% of 200 series (two seeds); the median estimate was 27-28 days: with the
+    mean estimated, ML leans towards fast reversion (by about 10% here, more in short series).
 
     Parameters
     ----------
@@ -1108,6 +1113,7 @@ def spread_band(
             "spread_band found no mean reversion in the spread (the linear fit is a random "
             "walk), so there is no band to estimate")
     pvalue = _band_pvalue(fit, dt, float(trim), n_grid, n_boot, seed)
+    fit["kappa_lin"] = _fit_ou(s, dt, 0.95)["kappa"]  # reported: refined, not the grid's
     params = {"n_boot": n_boot, "seed": seed, "trim": trim, "n_grid": n_grid,
               "tolerance": str(pd.Timedelta(tolerance))}
     return _band_result(series, fit, dt, a, b, currency, pvalue, params)
