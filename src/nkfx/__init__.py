@@ -12,7 +12,16 @@ from __future__ import annotations
 from nkfx import datasets, plotting
 from nkfx.batch import BatchResult, PowerStudy, detect_many, power_study
 from nkfx.clean import SourceBias, combine, drop_flagged, flag, source_bias
-from nkfx.detect import Breaks, TestResult, chow_test, detect, penalty_path, sup_f_test
+from nkfx.detect import (
+    Breaks,
+    CommonBreaks,
+    TestResult,
+    chow_test,
+    detect,
+    detect_common,
+    penalty_path,
+    sup_f_test,
+)
 from nkfx.errors import (
     DataQualityWarning,
     InsufficientDataError,
@@ -37,6 +46,7 @@ __all__ = [
     "BreakMatch",
     "Breaks",
     "ChangeProbability",
+    "CommonBreaks",
     "DataQualityWarning",
     "EventStudy",
     "Ingest",
@@ -59,6 +69,7 @@ __all__ = [
     "cross_rate",
     "datasets",
     "detect",
+    "detect_common",
     "detect_many",
     "drop_flagged",
     "event_study",
