@@ -118,13 +118,15 @@ def test_dispersion_errors_are_pinned() -> None:
         dispersion(rates, currency="CNY", cities=["Hyesan", "Hyesan"])
     with pytest.raises(NkfxValueError, match=r"either tolerance .* or freq .*not both"):
         dispersion(rates, currency="CNY", freq="W-SUN", tolerance="7D")
+    with pytest.raises(NkfxValueError, match=r"freq must be one of 'D', .*'MS', 'ME', 'QS'; got 'weekly'"):
+        dispersion(rates, currency="CNY", freq="weekly")
     with pytest.raises(NkfxValueError, match="tolerance must be a duration >= 0; got '-1D'"):
         dispersion(rates, currency="CNY", tolerance="-1D")
     with pytest.raises(NkfxTypeError, match="currency must be a currency code"):
         dispersion(rates, currency=3)  # type: ignore[arg-type]
 
 
-def test_plot_dispersion_draws_points_counts_and_events(tmp_path: Path) -> None:
+def test_plot_dispersion_draws_points_counts_and_events() -> None:
     rng = np.random.default_rng(0)
     dates = pd.date_range("2019-01-06", periods=120, freq="14D")
     rates = _frame(dates, {c: 1000 * np.exp(rng.normal(0, 0.02, 120)) for c in ("A", "B", "C")})
@@ -250,6 +252,12 @@ def test_half_life_errors_are_pinned() -> None:
         spread_half_life(rates, "A", "B", currency="CNY", level=1.5)
     with pytest.raises(NkfxTypeError, match="a must be a city name"):
         spread_half_life(rates, 1, "B", currency="CNY")  # type: ignore[arg-type]
+    flat = rates.assign(rate=1000.0)
+    with pytest.raises(InsufficientDataError,
+                       match=r"needs a spread that varies; log\(A/B\) CNY is 0 on all 30 dates"):
+        spread_half_life(flat, "A", "B", currency="CNY")
+    with pytest.raises(InsufficientDataError, match="needs a spread that varies"):
+        spread_band(flat, "A", "B", currency="CNY")
     few = rates[rates["date"] < rates["date"].iloc[8]]
     with pytest.raises(InsufficientDataError,
                        match=r"spread_half_life needs at least 10 reports of 'A' matched with 'B' "

@@ -392,6 +392,13 @@ def _spread_series(rates: pd.DataFrame, a: str, b: str, currency: str,
     return series, pairs
 
 
+def _check_varies(series: pd.Series, what: str) -> None:
+    if np.ptp(series.to_numpy(dtype=float)) == 0:
+        raise InsufficientDataError(
+            f"{what} needs a spread that varies; {series.name} is {series.iloc[0]:g} on all "
+            f"{len(series)} dates, so there is no gap to close")
+
+
 def _days(index: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(np.diff(index.to_numpy()) / np.timedelta64(1, "D"), dtype=float)
 
@@ -643,7 +650,7 @@ def spread_half_life(
     NkfxValueError
         Unknown city or currency, the same city twice, bad ``tolerance`` or ``level``.
     InsufficientDataError
-        Fewer than 10 matched pairs.
+        Fewer than 10 matched pairs, or a spread that never changes.
 
     Examples
     --------
@@ -656,6 +663,7 @@ def spread_half_life(
     """
     _check_level(level)
     series, pairs = _spread_series(rates, a, b, currency, tolerance, "spread_half_life")
+    _check_varies(series, "spread_half_life")
     fit = _fit_ou(series.to_numpy(dtype=float), _days(pd.DatetimeIndex(series.index)), level)
     return _half_life_result(series, fit, a, b, currency, level, tolerance, pairs)
 
@@ -1101,6 +1109,7 @@ def spread_band(
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise NkfxValueError(f"{name} must be an int >= {low}; got {value!r}")
     series, _ = _spread_series(rates, a, b, currency, tolerance, "spread_band")
+    _check_varies(series, "spread_band")
     s = series.to_numpy(dtype=float)
     dt = _days(pd.DatetimeIndex(series.index))
     fit = _band_stat(s, dt, float(trim), n_grid)
