@@ -570,7 +570,8 @@ def _plot(res: PassThrough, ax: Axes | None, **kwargs: Any) -> Axes:
         ax.axvline(t["first_new"], color="k", ls="--", lw=1)
     handles = [h for h in ax.get_lines() + right.get_lines()
                if not str(h.get_label()).startswith("_")]
-    ax.legend(handles, [str(h.get_label()) for h in handles], loc="lower right", fontsize="small")
+    ax.legend(handles, [str(h.get_label()) for h in handles], loc="upper center", ncol=2,
+              bbox_to_anchor=(0.5, -0.08), fontsize="small", frameon=False)  # below: hides nothing
     title = f"{p['currency']} to {p['good'].lower()} pass-through, {p['city'] or ''}"
     if res.break_test:
         title += f" (sup-Wald p {res.break_test['pvalue']:.3f})"
