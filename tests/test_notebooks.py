@@ -24,7 +24,7 @@ pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ["01-quickstart.ipynb", "02-hyesan-customs-rumours.ipynb", "03-validation.ipynb",
-         "04-jumps-on-real-reports.ipynb"]
+         "04-jumps-on-real-reports.ipynb", "05-common-breaks.ipynb"]
 TIMEOUT = 300  # seconds per cell; the slowest notebook takes about 20 s in total
 
 
@@ -126,3 +126,9 @@ def test_jumps_notebook_lines_events_up_with_each_method(run, shared_data: Path)
     joined = "\n".join(texts)
     assert "freight_train_resumes_2022" in joined
     assert "breaks matching no event" in joined
+
+
+def test_common_breaks_notebook_states_its_numbers(run) -> None:
+    last = run("05-common-breaks.ipynb")[-1]
+    assert ("January 2022: 2022-01-11 -> 2022-01-24 in all three cities; "
+            "yuan late 2022: 2022-12-12 in both cities") in last
