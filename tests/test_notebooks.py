@@ -24,7 +24,8 @@ pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ["01-quickstart.ipynb", "02-hyesan-customs-rumours.ipynb", "03-validation.ipynb",
-         "04-jumps-on-real-reports.ipynb", "05-common-breaks.ipynb"]
+         "04-jumps-on-real-reports.ipynb", "05-common-breaks.ipynb",
+         "07-official-premium.ipynb"]
 TIMEOUT = 300  # seconds per cell; the slowest notebook takes about 20 s in total
 
 

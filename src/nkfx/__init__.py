@@ -34,6 +34,7 @@ from nkfx.errors import (
 )
 from nkfx.events import BreakMatch, EventStudy, event_study, event_window, match_breaks, read_events
 from nkfx.ingest import Ingest, read_rates
+from nkfx.premium import Premium, premium, premium_series
 from nkfx.probability import ChangeProbability, change_probability
 from nkfx.resampling import Resampled, resample
 from nkfx.schema import select, validate_rates
@@ -56,6 +57,7 @@ __all__ = [
     "NkfxValueError",
     "NkfxWarning",
     "PowerStudy",
+    "Premium",
     "Resampled",
     "SchemaError",
     "SourceBias",
@@ -81,6 +83,8 @@ __all__ = [
     "penalty_path",
     "plotting",
     "power_study",
+    "premium",
+    "premium_series",
     "read_events",
     "read_rates",
     "resample",
