@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -377,6 +379,12 @@ def test_simulate_ou_checks_and_stationary_sd() -> None:
         simulate_ou(np.ones(3), half_life=0, sd=1.0)
 
 
+def test_importing_markets_does_not_import_pyplot() -> None:
+    code = "import sys, nkfx.markets; print('matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 # ----------------------------------------------------------------------------- real data
 @pytest.fixture
 def dailynk(shared_data: Path) -> pd.DataFrame:
@@ -397,6 +405,18 @@ def test_dailynk_half_lives_of_each_pair(dailynk: pd.DataFrame) -> None:
     # reports are 14 days apart (median): a half-life of a week is at the edge of what they show
     assert any("shorter than the median 14 days" in n
                for n in spread_half_life(dailynk, "Hyesan", "Pyongyang", currency="USD").notes)
+
+
+def test_dailynk_half_lives_without_the_redenomination_turmoil(dailynk: pd.DataFrame) -> None:
+    # From 2011 the spreads are calmer and close more slowly; the ranking of pairs holds
+    later = dailynk[dailynk["date"] >= "2011-01-01"]
+    expected = {("Hyesan", "Pyongyang"): (10.0, 6.0, 14.8), ("Sinuiju", "Pyongyang"): (21.7, 15.9, 30.1),
+                ("Hyesan", "Sinuiju"): (8.0, 4.9, 11.8)}
+    for (a, b), (hl, lo, hi) in expected.items():
+        res = spread_half_life(later, a, b, currency="USD")
+        assert res.n == 310
+        assert res.half_life == pytest.approx(hl, abs=0.1)
+        assert res.ci == pytest.approx((lo, hi), abs=0.1)
 
 
 def test_dailynk_dispersion_over_time(dailynk: pd.DataFrame) -> None:

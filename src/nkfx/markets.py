@@ -560,7 +560,8 @@ class HalfLife:
             ax.axhspan(self.mean - 1.96 * self.sd, self.mean + 1.96 * self.sd, color="C3", alpha=0.1,
                        label="stationary 95% band")
         ax.set_title(f"{self.spread.name}: half-life {_fmt(self.half_life)} days "
-                     f"[{_fmt(self.ci[0])}, {_fmt(self.ci[1])}]", fontsize="medium")
+                     f"({self.level:.0%} interval {_fmt(self.ci[0])} to {_fmt(self.ci[1])})",
+                     fontsize="medium")
         ax.legend(loc="best", fontsize="small")
         return ax
 
