@@ -178,3 +178,17 @@ def test_official_rates(shared_data: Path) -> None:
     assert rates["duplicate"].sum() == 0
     rejected = read_rates(path, old_won="reject")
     assert (len(rejected.rates), len(rejected.quarantine)) == (8, 1)
+
+
+def test_event_study_and_combine_take_rice_unchanged(shared_data: Path) -> None:
+    from nkfx import combine, event_study
+
+    rice = read_prices(shared_data / "dailynk_rice_kpw_per_kg_by_city.csv", good="rice",
+                       source_name="Daily NK", old_won="keep").rates
+    assert len(combine(rice)) == 1032  # one source per date and city: nothing to merge
+    study = event_study(rice, "freight_train_resumes_2022", city="Sinuiju", currency="rice")
+    row = study.results.iloc[0]
+    # the Sinuiju-Dandong freight restart moved the dollar in Sinuiju 4,700 -> 6,730 (+43%);
+    # rice in Sinuiju moved 4,600 -> 4,800 (+4.3%) between the reports that bracket it
+    assert (row["before_rate"], row["after_rate"]) == (4600.0, 4800.0)
+    assert row["jump_pct"] == pytest.approx(4.35, abs=0.01)
