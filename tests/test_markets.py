@@ -464,6 +464,11 @@ def test_articles_cny_dispersion_and_sparse_half_lives() -> None:
     rates = nkfx.datasets.load_observations()
     table = dispersion(rates, currency="CNY")
     assert table["n_cities"].value_counts().to_dict() == {3: 22, 2: 19, 1: 17, 4: 4}
+    assert table.loc[table["n_cities"] >= 2, "range_pct"].median() == pytest.approx(3.39, abs=0.01)
+    # within one outlet (Daily NK) the cities are about as far apart: 3.2% (median)
+    dnk = dispersion(nkfx.select(rates, source="Daily NK"), currency="CNY")
+    assert dnk["n_cities"].value_counts().to_dict() == {2: 21, 3: 15, 1: 13, 4: 4}
+    assert dnk.loc[dnk["n_cities"] >= 2, "range_pct"].median() == pytest.approx(3.17, abs=0.01)
     res = spread_half_life(rates, "Hyesan", "Pyongyang", currency="CNY")
     # 26 pairs months apart: the spread closes between reports; only an upper bound is known
     assert res.n == 26

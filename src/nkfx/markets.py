@@ -21,6 +21,7 @@ are in days.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "HalfLife",
     "dispersion",
     "plot_dispersion",
+    "simulate_ou",
     "spread_band",
     "spread_breaks",
     "spread_half_life",
@@ -60,7 +62,7 @@ def dispersion(
     currency: str,
     tolerance: str | pd.Timedelta | None = None,
     freq: str | None = None,
-    cities: list[str] | None = None,
+    cities: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Cross-city dispersion of log rates per date, with the number of cities that reported.
 
@@ -74,6 +76,9 @@ def dispersion(
       bin (:func:`nkfx.resample` without interpolation); a row per bin.
 
     Several reports of one city on one date (several sources) are reduced to their median.
+    Outlets can differ systematically (one running 10-25% above another), so with several
+    sources a gap between cities may be a gap between outlets: select one source first
+    (:func:`nkfx.select`) to compare cities within it.
 
     Parameters
     ----------
@@ -85,7 +90,7 @@ def dispersion(
         Largest distance between a row's date and a city's report (by report date only).
     freq : str, optional
         Calendar of :func:`nkfx.resample` (``"W-SUN"``, ``"MS"``, ...) instead of report dates.
-    cities : list of str, optional
+    cities : sequence of str, optional
         Cities to compare (default: every named city with a ``currency`` rate; reports
         without a city are never used).
 
@@ -143,7 +148,7 @@ def _currency_daily(rates: pd.DataFrame, currency: str, what: str) -> pd.DataFra
     return daily.loc[daily["city"].notna()].reset_index(drop=True)
 
 
-def _chosen_cities(daily: pd.DataFrame, cities: list[str] | None, currency: str) -> pd.DataFrame:
+def _chosen_cities(daily: pd.DataFrame, cities: Sequence[str] | None, currency: str) -> pd.DataFrame:
     present = sorted(str(c) for c in daily["city"].unique())
     if cities is None:
         return daily
