@@ -12,7 +12,12 @@ elapsed time (``k`` months with the default ``freq="MS"``), and
 is fitted by OLS on the bins where the price change and every lagged rate change are
 observed (each change spans two consecutive observed bins). Standard errors are Newey–West
 (HAC, Bartlett kernel) from statsmodels' ``OLS.fit(cov_type="HAC")``; the cumulative
-(long-run) pass-through is ``Σ b_k`` with its HAC interval.
+(long-run) pass-through is ``Σ b_k`` with its HAC interval. The HAC sum runs over the used
+bins in order, so two used bins on either side of a gap count as neighbours (a small
+approximation when few bins are missing). The calendar must be no finer than the reports:
+fortnightly reports on a weekly calendar leave few consecutive observed weeks, and the fit
+refuses fewer than 12 usable bins. A coarser calendar blurs short lags into lag 0 (time
+aggregation), while the cumulative pass-through is little affected.
 
 Breaks in the pass-through: a sup-Wald test (Andrews 1993) for a change of the lag
 coefficients ``b_0..b_L`` at an unknown date, the intercept (the real price drift) free to
