@@ -711,3 +711,19 @@ def test_read_rates_without_currency_points_to_read_prices() -> None:
             r"no currency column found .*pass currency='CNY' or 'USD'; for prices in won \(rice, "
             r"corn: KPW per kg\) use read_prices\(source, good='rice'\)")):
         read_rates(pd.DataFrame({"date": ["2022-11-04"], "value": [5700]}))
+
+
+def test_read_prices_from_a_wide_city_table_like_daily_nks_sheet() -> None:
+    # Daily NK's spreadsheet: YY-MM-DD dates, a column per city, 0 in the redenomination week
+    table = pd.DataFrame({"날짜": ["09-11-22", "09-11-29", "09-12-15"],
+                          "평양": [22, 0, 44], "신의주": [21, 0, 40], "혜산": [23, 0, 45]})
+    result = read_prices(table, good="쌀", source_name="Daily NK", old_won="keep")
+    assert result.rows_read == 9
+    assert result.rates[["date", "city", "rate"]].astype(str).values.tolist() == [
+        ["2009-11-22", "Pyongyang", "22.0"], ["2009-11-22", "Sinuiju", "21.0"],
+        ["2009-11-22", "Hyesan", "23.0"], ["2009-12-15", "Pyongyang", "44.0"],
+        ["2009-12-15", "Sinuiju", "40.0"], ["2009-12-15", "Hyesan", "45.0"]]
+    assert result.quarantine["reason"].tolist() == ["rate is zero"] * 3
+    assert result.rates["won_adjustment"].tolist() == ["kept_as_reported"] * 3 + ["none"] * 3
+    with pytest.raises(NkfxValueError, match="no good given and no column names one"):
+        read_prices(table, old_won="keep")
