@@ -25,7 +25,8 @@ pytest.importorskip("ipykernel")
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ["01-quickstart.ipynb", "02-hyesan-customs-rumours.ipynb", "03-validation.ipynb",
          "04-jumps-on-real-reports.ipynb", "05-common-breaks.ipynb",
-         "07-official-premium.ipynb"]
+         "06-market-integration.ipynb", "07-official-premium.ipynb",
+         "08-prices-and-pass-through.ipynb"]
 TIMEOUT = 300  # seconds per cell; the slowest notebook takes about 20 s in total
 
 
@@ -133,3 +134,12 @@ def test_common_breaks_notebook_states_its_numbers(run) -> None:
     last = run("05-common-breaks.ipynb")[-1]
     assert ("January 2022: 2022-01-11 -> 2022-01-24 in all three cities; "
             "yuan late 2022: 2022-12-12 in both cities") in last
+
+
+def test_market_integration_notebook_states_its_numbers(run) -> None:
+    assert run("06-market-integration.ipynb")[-1].startswith("checked: half-lives")
+
+
+def test_prices_notebook_states_its_numbers(run) -> None:
+    last = run("08-prices-and-pass-through.ipynb")[-1]
+    assert "checked: cumulative pass-through 0.75 [0.38, 1.11]" in last

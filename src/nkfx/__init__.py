@@ -33,8 +33,17 @@ from nkfx.errors import (
     UnknownCityWarning,
 )
 from nkfx.events import BreakMatch, EventStudy, event_study, event_window, match_breaks, read_events
-from nkfx.ingest import Ingest, read_rates
+from nkfx.ingest import Ingest, read_prices, read_rates
+from nkfx.markets import (
+    BandTAR,
+    HalfLife,
+    dispersion,
+    spread_band,
+    spread_breaks,
+    spread_half_life,
+)
 from nkfx.premium import Premium, premium, premium_series
+from nkfx.prices import PassThrough, pass_through
 from nkfx.probability import ChangeProbability, change_probability
 from nkfx.resampling import Resampled, resample
 from nkfx.schema import select, validate_rates
@@ -43,6 +52,7 @@ from nkfx.transform import city_spread, cross_rate, log_rates, log_returns, roll
 __version__ = "0.1.0"
 
 __all__ = [
+    "BandTAR",
     "BatchResult",
     "BreakMatch",
     "Breaks",
@@ -50,12 +60,14 @@ __all__ = [
     "CommonBreaks",
     "DataQualityWarning",
     "EventStudy",
+    "HalfLife",
     "Ingest",
     "InsufficientDataError",
     "NkfxError",
     "NkfxTypeError",
     "NkfxValueError",
     "NkfxWarning",
+    "PassThrough",
     "PowerStudy",
     "Premium",
     "Resampled",
@@ -73,6 +85,7 @@ __all__ = [
     "detect",
     "detect_common",
     "detect_many",
+    "dispersion",
     "drop_flagged",
     "event_study",
     "event_window",
@@ -80,17 +93,22 @@ __all__ = [
     "log_rates",
     "log_returns",
     "match_breaks",
+    "pass_through",
     "penalty_path",
     "plotting",
     "power_study",
     "premium",
     "premium_series",
     "read_events",
+    "read_prices",
     "read_rates",
     "resample",
     "rolling_volatility",
     "select",
     "source_bias",
+    "spread_band",
+    "spread_breaks",
+    "spread_half_life",
     "sup_f_test",
     "validate_rates",
 ]

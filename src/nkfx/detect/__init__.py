@@ -11,4 +11,14 @@ from nkfx.detect.api import chow_test, detect, sup_f_test
 from nkfx.detect.common import CommonBreaks, detect_common
 from nkfx.detect.results import Breaks, TestResult
 
-__all__ = ["Breaks", "CommonBreaks", "TestResult", "chow_test", "detect", "detect_common", "penalty_path", "plot_penalty_path", "sup_f_test"]
+__all__ = [
+    "Breaks",
+    "CommonBreaks",
+    "TestResult",
+    "chow_test",
+    "detect",
+    "detect_common",
+    "penalty_path",
+    "plot_penalty_path",
+    "sup_f_test",
+]
