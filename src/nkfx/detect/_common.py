@@ -289,9 +289,10 @@ def noise_model(panel: Panel, resid: list[FloatArray]) -> NoiseModel:
         den = float(e[:-1] @ e[:-1])
         raw = float(e[1:] @ e[:-1] / den) if den > 0 else 0.0
         # Residuals around fitted means understate persistence: Kendall's bias correction.
-        phi[i] = float(np.clip(raw + (1 + 3 * raw) / (2 * e.size), -0.9, 0.95))
+        phi[i] = float(np.clip(raw + (1 + 3 * raw) / e.size, -0.9, 0.95))
+        # Innovation sd that keeps the residuals' variance (two means per stretch fitted).
+        sd[i] = float(np.sqrt(np.sum(e * e) / max(e.size - 2, 1) * (1 - phi[i] ** 2)))
         u = np.r_[e[0] * np.sqrt(1 - phi[i] ** 2), e[1:] - phi[i] * e[:-1]]
-        sd[i] = float(np.sqrt(np.sum(u * u) / max(e.size - 2, 1)))
         innov.append(u)
     corr = []
     for i in range(panel.k):
