@@ -339,3 +339,18 @@ def test_whole_sample_bic_sees_eras(dailynk_usd: pd.DataFrame) -> None:
     # Over 17 years mean shifts describe eras, not jumps: documented, and pinned here.
     res = detect_common(dailynk_usd, currency="USD", n_breaks="bic", max_breaks=6, n_boot=0)
     assert [d.date().isoformat() for d in res.dates] == ["2012-03-02", "2024-10-13"]
+
+
+def test_currencies_of_one_city_by_currency(rng: np.random.Generator) -> None:
+    # Did the yuan and the dollar break together in one city? by="currency".
+    dates = pd.date_range("2022-01-02", periods=40, freq="W")
+    usd = steps(dates, "2022-06-05", 6000, 6000) * np.exp(0.01 * rng.standard_normal(40))
+    cny = steps(dates, "2022-06-05", 900, 1170) * np.exp(0.01 * rng.standard_normal(40))
+    rates = pd.concat([frame({"Hyesan": usd}, "USD"), frame({"Hyesan": cny}, "CNY")],
+                      ignore_index=True)
+    res = detect_common(rates, by="currency", n_boot=99, seed=2)
+    assert res.dates[0] == pd.Timestamp("2022-06-05")
+    parts = res.series.set_index("series")
+    assert parts["takes_part"].to_dict() == {"CNY": True, "USD": False}
+    assert parts.loc["CNY", "jump_pct"] == pytest.approx(30.0, abs=1.5)
+    assert res.params["currency"] is None
