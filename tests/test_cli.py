@@ -154,7 +154,7 @@ def test_detect_combines_reports_of_one_date(capsys: pytest.CaptureFixture[str],
      "argument --trim: expected a fraction, a number of observations or a duration such as 180D; "
      "got 'often'"),
     (["--city", "Pyongyang", "--currency", "CNY"], 1,
-     "no rows with city='Pyongyang'; the frame has city in ['Hyesan', 'Sinuiju']"),
+     "no rows with --city Pyongyang; the frame has city in ['Hyesan', 'Sinuiju']"),
     (["--city", "Sinuiju", "--currency", "CNY", "--method", "bai-perron", "--trim", "0.45",
       "--max-breaks", "3"], 1,
      "max_breaks"),
@@ -217,14 +217,33 @@ def test_plot_needs_one_currency(capsys: pytest.CaptureFixture[str], small_csv: 
     assert "the following arguments are required: -o/--output" in one_error(err)
 
 
-def test_plot_rejects_several_currencies(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_plot_draws_a_panel_per_currency(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "two.csv"
     path.write_text("date,city,currency,rate,source\n2022-01-02,Hyesan,CNY,800,Daily NK\n"
-                    "2022-01-02,Hyesan,USD,8000,Daily NK\n", encoding="utf-8")
-    code, _, err = run(capsys, "plot", path, "-o", tmp_path / "x.png")
-    assert code == 2
-    assert one_error(err) == ("nkfx: error: the file holds currencies ['CNY', 'USD']; choose one with "
-                              "--currency")
+                    "2022-01-09,Hyesan,CNY,820,Daily NK\n2022-01-02,Hyesan,USD,8000,Daily NK\n",
+                    encoding="utf-8")
+    target = tmp_path / "x.svg"
+    code, out, err = run(capsys, "plot", path, "-o", target)
+    assert (code, err, out.strip()) == (0, "", str(target))
+    svg = target.read_text(encoding="utf-8")
+    assert "KPW per CNY" in svg
+    assert "KPW per USD" in svg
+    code, _, err = run(capsys, "plot", path, "-o", tmp_path / "one.svg", "--currency", "USD")
+    assert code == 0
+    one = (tmp_path / "one.svg").read_text(encoding="utf-8")
+    assert "KPW per USD" in one
+    assert "KPW per CNY" not in one
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("out.txt", "-o must name a .png, .svg or .pdf file; got '{dir}/out.txt'"),
+    ("missing/out.png", "-o: folder '{dir}/missing' does not exist"),
+])
+def test_plot_output_is_checked_before_any_work(capsys: pytest.CaptureFixture[str], step_csv: Path,
+                                                tmp_path: Path, name: str, message: str) -> None:
+    code, out, err = run(capsys, "plot", step_csv, "--currency", "CNY", "-o", tmp_path / name)
+    assert (code, out) == (2, "")
+    assert one_error(err) == "nkfx: error: " + message.format(dir=tmp_path)
 
 
 def test_report_folder(capsys: pytest.CaptureFixture[str], step_csv: Path, tmp_path: Path) -> None:
@@ -317,3 +336,137 @@ def test_rows_of_another_rate_type_are_reported_not_silently_dropped(
     code, _, err = run(capsys, "plot", path, "-o", tmp_path / "b.png", "--rate-type", "any")
     assert code == 0
     assert err == ""
+
+
+# --- first contact: errors in the command line's words, new commands ---------------------------
+
+def test_report_into_an_existing_file(capsys: pytest.CaptureFixture[str], step_csv: Path,
+                                      tmp_path: Path) -> None:
+    existing = tmp_path / "taken"
+    existing.write_text("x", encoding="utf-8")
+    code, out, err = run(capsys, "report", step_csv, "--currency", "CNY", "-o", existing)
+    assert (code, out) == (2, "")
+    assert one_error(err) == (f"nkfx: error: -o '{existing}' is a file; give a folder "
+                              "(it is created if missing)")
+
+
+def test_header_only_and_all_quarantined(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    header = tmp_path / "h.csv"
+    header.write_text("date,city,currency,rate\n", encoding="utf-8")
+    code, out, _ = run(capsys, "summary", header)
+    assert code == 0
+    assert out.splitlines() == [f"{header}: 0 rows read, 0 accepted, 0 quarantined",
+                                "  (no rows: the file has a header only)"]
+    code, _, err = run(capsys, "detect", header, "--city", "Hyesan", "--currency", "CNY")
+    assert code == 1
+    assert one_error(err) == "nkfx: error: the file has no rows (a header only?)"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,city,currency,rate\n2022-01-01,Hyesan,CNY,abc\n", encoding="utf-8")
+    code, _, err = run(capsys, "detect", bad, "--city", "Hyesan", "--currency", "CNY")
+    assert code == 1
+    assert one_error(err) == ("nkfx: error: no row of the file could be read: 1 of 1 quarantined: "
+                              "row 0 (rate): rate is not a number ('abc') (rows are counted from 0 "
+                              "after the header; 'nkfx summary' lists them)")
+
+
+def test_library_hints_in_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text("date,city,currency,rate,source\n2009-10-01,Hyesan,USD,3000,Daily NK\n",
+                    encoding="utf-8")
+    code, _, err = run(capsys, "summary", path)
+    assert code == 1
+    line = one_error(err)
+    assert "--old-won divide (old won: divide rates by 100), --old-won keep" in line
+    assert "old_won" not in line
+    table = tmp_path / "table.csv"
+    table.write_text("date,cny_kpw\n2022-01-01,900\n", encoding="utf-8")
+    code, _, err = run(capsys, "summary", table, "--currency", "CNY")
+    assert code == 1
+    assert one_error(err).endswith("name it with --column rate=COLUMN")
+    code, out, _ = run(capsys, "summary", table, "--currency", "CNY", "--column", "rate=cny_kpw",
+                       "--source-name", "Asia Press")
+    assert code == 0
+    assert out.splitlines()[0] == f"{table}: 1 rows read, 1 accepted, 0 quarantined"
+    code, _, err = run(capsys, "summary", table, "--column", "rate")
+    assert code == 2
+    assert "argument --column: expected FIELD=COLUMN such as rate=cny_kpw; got 'rate'" in one_error(err)
+
+
+def test_bundled_data(capsys: pytest.CaptureFixture[str], small_csv: Path) -> None:
+    from nkfx.datasets import observations_path
+
+    code, out, _ = run(capsys, "data", "path")
+    assert (code, out.strip()) == (0, str(observations_path()))
+    code, out, _ = run(capsys, "data", "path", "events")
+    assert Path(out.strip()).name == "events.csv"
+    code, out, _ = run(capsys, "summary", "--bundled", "--json")
+    assert code == 0
+    assert json.loads(out)["file"] == str(observations_path())
+    code, _, err = run(capsys, "summary", small_csv, "--bundled")
+    assert code == 2
+    assert one_error(err).startswith("nkfx: error: give FILE or --bundled, not both")
+    code, _, err = run(capsys, "summary")
+    assert code == 2
+    assert one_error(err) == ("nkfx: error: summary needs FILE or --bundled "
+                              "(see 'nkfx summary --help')")
+
+
+def test_event_study_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "event-study", "--bundled", "hyesan_customs_rumour_2022",
+                       "--city", "Hyesan", "--currency", "CNY", "-o", tmp_path / "study.png")
+    assert code == 0
+    assert "jump +31.8% (+0.276 log points): 850 on 2022-11-27 -> 1,120 on 2022-12-12" in out
+    assert (tmp_path / "study.png").read_bytes()[:4] == b"\x89PNG"
+    code, out, _ = run(capsys, "event-study", "--bundled", "hyesan_customs_rumour_2022",
+                       "--city", "Hyesan", "--currency", "CNY", "--json")
+    assert json.loads(out)["results"][0]["event_id"] == "hyesan_customs_rumour_2022"
+    code, _, err = run(capsys, "event-study", "--bundled", "hyesan_customs_rumor_2022",
+                       "--city", "Hyesan", "--currency", "CNY")
+    assert code == 1
+    assert ("unknown event id(s) ['hyesan_customs_rumor_2022'] ('hyesan_customs_rumor_2022': "
+            "did you mean 'hyesan_customs_rumour_2022'?)") in one_error(err)
+    code, _, err = run(capsys, "event-study", "--bundled", "hyesan_customs_rumour_2022")
+    assert code == 2
+    assert one_error(err) == ("nkfx: error: event-study needs --city and --currency "
+                              "(see 'nkfx event-study --help')")
+
+
+def test_probability_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "probability", "--bundled", "--city", "Hyesan", "--currency", "CNY",
+                       "--window", "2022-10-26", "2022-12-25")
+    assert code == 0
+    assert out.splitlines()[-1] == ("P(at least one change between 2022-10-26 and 2022-12-25) "
+                                    "= 0.731")
+    code, out, _ = run(capsys, "probability", "--bundled", "--city", "Hyesan", "--currency", "CNY",
+                       "--window", "2022-10-26", "2022-12-25", "--json")
+    assert json.loads(out)["window"]["probability"] == pytest.approx(0.731, abs=5e-4)
+
+
+def test_match_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "match", "--bundled", "--city", "Pyongyang", "--currency", "CNY")
+    assert code == 0
+    assert "break 2022-01-24: 8 days after freight_train_resumes_2022 (matched)" in out
+    code, out, _ = run(capsys, "match", "--bundled", "--city", "Pyongyang", "--currency", "CNY",
+                       "--events", "freight_train_resumes_2022", "--tolerance", "30D", "--json")
+    data = json.loads(out)
+    assert data["recall"] == 1.0
+
+
+def test_detect_bai_perron_options(capsys: pytest.CaptureFixture[str], step_csv: Path) -> None:
+    code, out, _ = run(capsys, "detect", step_csv, "--city", "Hyesan", "--currency", "CNY",
+                       "--method", "bai-perron", "--n-breaks", "1", "--hac", "--level", "0.9",
+                       "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert [b["first_new"] for b in data["breaks"]] == ["2021-08-02"]
+    assert data["params"]["hac"] is True
+    assert data["params"]["level"] == 0.9
+    code, _, err = run(capsys, "detect", step_csv, "--city", "Hyesan", "--currency", "CNY",
+                       "--n-breaks", "2", "--hac")
+    assert code == 2
+    assert one_error(err) == ("nkfx: error: --n-breaks, --hac apply to --method bai-perron; "
+                              "got --method jumps")
+    code, _, err = run(capsys, "detect", step_csv, "--city", "Hyesan", "--currency", "CNY",
+                       "--method", "bai-perron", "--n-breaks", "many")
+    assert code == 2
+    assert "argument --n-breaks: expected bic, lwz, sequential or a number; got 'many'" in one_error(err)

@@ -4,9 +4,15 @@ Usage::
 
     nkfx summary FILE [--json]              coverage per city and currency
     nkfx detect FILE --city C --currency X  structural breaks of one series
+    nkfx event-study FILE EVENT... --city C --currency X   the move at catalogued events
+    nkfx probability FILE --city C --currency X            Bayesian change probabilities
+    nkfx match FILE --city C --currency X   breaks matched to events (lead/lag in days)
     nkfx events [--json]                    the bundled event catalogue
-    nkfx plot FILE -o out.png               a figure of the rates
+    nkfx plot FILE -o out.png               a figure of the rates (a panel per currency)
     nkfx report FILE -o DIR                 figures, Markdown and JSON per series
+    nkfx data path                          where the bundled observations are
+
+``--bundled`` reads the bundled observations instead of a FILE.
 
 Results go to stdout (human tables, or JSON with ``--json``), messages and errors to
 stderr. Exit codes: 0 success, 1 the data or an nkfx check failed (e.g. a city without
@@ -90,8 +96,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"nkfx: error: {message}", file=sys.stderr)
+    print(f"nkfx: error: {cli_words(message)}", file=sys.stderr)
     return code
+
+
+#: Python keyword arguments named in library messages, and the flags that set them.
+_FLAGS = {"old_won": "--old-won", "source_name": "--source-name", "rate_type": "--rate-type",
+          "layout": "--layout", "city": "--city", "currency": "--currency", "trim": "--trim",
+          "max_breaks": "--max-breaks", "n_breaks": "--n-breaks", "penalty": "--penalty",
+          "level": "--level", "method": "--method", "model": "--model", "scale": "--scale"}
+
+
+def cli_words(message: str) -> str:
+    """Say library hints in the command line's words: ``old_won='divide'`` -> ``--old-won divide``.
+
+    Examples
+    --------
+    >>> cli_words("say how with old_won='divide' or old_won='keep'")
+    'say how with --old-won divide or --old-won keep'
+    >>> cli_words("name it with columns={'rate': ...}")
+    'name it with --column rate=COLUMN'
+    """
+    def flag(m: re.Match[str]) -> str:
+        return f"{_FLAGS[m.group(1)]} {m.group(2)}"
+
+    names = "|".join(_FLAGS)
+    message = re.sub(rf"\b({names})='([^']*)'", flag, message)
+    message = re.sub(rf"\b({names})=(\d[\w.]*)", flag, message)
+    return re.sub(r"columns=\{'(\w+)': \.\.\.\}", r"--column \1=COLUMN", message)
 
 
 def _one_line(exc: BaseException | Warning | str) -> str:
@@ -111,14 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
                                 parser_class=_Parser)
     _add_summary(sub)
     _add_detect(sub)
+    _add_event_study(sub)
+    _add_probability(sub)
+    _add_match(sub)
     _add_events(sub)
     _add_plot(sub)
     _add_report(sub)
+    _add_data(sub)
     return parser
 
 
 def _read_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", type=Path, metavar="FILE", help="CSV, Excel or Parquet file of rates")
+    p.add_argument("file", type=Path, metavar="FILE", nargs="?",
+                   help="CSV, Excel or Parquet file of rates (or --bundled)")
+    p.add_argument("--bundled", action="store_true",
+                   help="read the observations bundled with nkfx instead of a FILE")
+    p.add_argument("--column", action="append", type=_column, metavar="FIELD=COLUMN",
+                   help="the file's column for a field (date, city, currency, rate, source, ...), "
+                   "e.g. --column rate=cny_kpw; repeat for several")
     p.add_argument("--currency", help="currency (CNY, USD, yuan, ...): constant or filter")
     p.add_argument("--city", help="city (any spelling): constant or filter")
     p.add_argument("--source-name", help="source of every row when the file has no source column")
@@ -152,6 +194,12 @@ def _detect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-breaks", type=int, help="largest number of breaks (bai-perron; default 5)")
     p.add_argument("--penalty", type=_penalty, help="jumps: auto (6 log n, default) or a number; "
                    "pelt: bic-lrv (default), bic, mbic or a number")
+    p.add_argument("--n-breaks", type=_n_breaks, help="bai-perron: bic (default), lwz, "
+                   "sequential or a number of breaks")
+    p.add_argument("--hac", action="store_true", help="bai-perron: autocorrelation-robust "
+                   "intervals and tests (kernel HAC, sieve-bootstrap p-values)")
+    p.add_argument("--level", type=float, help="bai-perron: level of the break-date intervals "
+                   "(default 0.95)")
 
 
 def _add_detect(sub: Any) -> None:
@@ -164,6 +212,60 @@ def _add_detect(sub: Any) -> None:
     p.set_defaults(handler=cmd_detect)
 
 
+def _series_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", type=Path, help="also draw the result into this image file")
+    p.add_argument("--json", action="store_true", help="the result's to_dict() as JSON on stdout")
+
+
+def _add_event_study(sub: Any) -> None:
+    p = sub.add_parser("event-study", help="the move of one series at catalogued events",
+                       description="For each event: the jump between the reports that bracket "
+                       "it, and the change of window means with its interval and a placebo p-value.")
+    _read_options(p)
+    p.add_argument("event", nargs="+", metavar="EVENT",
+                   help="event id(s) of the catalogue ('nkfx events' lists them)")
+    p.add_argument("--before", help="pre-event window, e.g. 90D (default: adaptive)")
+    p.add_argument("--after", help="post-event window, e.g. 90D (default: adaptive)")
+    _series_options(p)
+    p.set_defaults(handler=cmd_event_study)
+
+
+def _add_probability(sub: Any) -> None:
+    p = sub.add_parser("probability", help="Bayesian change probabilities of one series",
+                       description="Posterior probability of a change at each report date "
+                       "(Bayesian online change points with a gap-aware hazard).")
+    _read_options(p)
+    p.add_argument("--window", nargs=2, metavar=("START", "END"),
+                   help="print P(at least one change between START and END)")
+    p.add_argument("--expected-run", help="prior mean length of a regime, e.g. 365D")
+    _series_options(p)
+    p.set_defaults(handler=cmd_probability)
+
+
+def _add_match(sub: Any) -> None:
+    p = sub.add_parser("match", help="breaks of one series matched to catalogued events",
+                       description="Detect breaks (as 'nkfx detect'), then give each break its "
+                       "nearest event with the lead or lag in days, and precision and recall.")
+    _read_options(p)
+    _detect_options(p)
+    p.add_argument("--tolerance", default="60D",
+                   help="a break matches an event within this distance (default 60D)")
+    p.add_argument("--events", nargs="+", metavar="EVENT", dest="event_ids",
+                   help="event ids to match against (default: the whole catalogue)")
+    p.add_argument("--json", action="store_true", help="the match's to_dict() as JSON on stdout")
+    p.set_defaults(handler=cmd_match)
+
+
+def _add_data(sub: Any) -> None:
+    p = sub.add_parser("data", help="where the bundled data files are",
+                       description="Print the path of a bundled file: the cited observations "
+                       "(default), the event catalogue or the official rates.")
+    p.add_argument("what", choices=("path",), help="'path': print the file's path")
+    p.add_argument("name", nargs="?", default="observations",
+                   choices=("observations", "events", "official"), help="which file")
+    p.set_defaults(handler=cmd_data)
+
+
 def _add_events(sub: Any) -> None:
     p = sub.add_parser("events", help="the bundled event catalogue",
                        description="The bundled catalogue of events with dates, status and sources.")
@@ -173,7 +275,8 @@ def _add_events(sub: Any) -> None:
 
 def _add_plot(sub: Any) -> None:
     p = sub.add_parser("plot", help="a figure of the rates (PNG, SVG or PDF)",
-                       description="Draw the rates of one currency, one line per city.")
+                       description="Draw the rates, one line per city and a panel per currency "
+                       "(--currency draws one).")
     _read_options(p)
     p.add_argument("-o", "--output", type=Path, required=True, help="image file to write")
     p.add_argument("--log", action="store_true", help="logarithmic rate axis")
@@ -226,9 +329,24 @@ def detect_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.method == "jumps" and args.model != "mean":
         raise UsageError("--model applies to --method bai-perron; --method jumps has its own "
                          "model (a drifting level with jumps)")
+    only_bp = [flag for flag, value in (("--n-breaks", args.n_breaks), ("--hac", args.hac or None),
+                                        ("--level", args.level)) if value is not None]
+    if only_bp and args.method != "bai-perron":
+        raise UsageError(f"{', '.join(only_bp)} appl{'ies' if len(only_bp) == 1 else 'y'} to "
+                         f"--method bai-perron; got --method {args.method}")
     given = {"model": args.model, "scale": args.scale, "trim": args.trim,
-             "max_breaks": args.max_breaks, "penalty": args.penalty}
+             "max_breaks": args.max_breaks, "penalty": args.penalty, "n_breaks": args.n_breaks,
+             "hac": True if args.hac else None, "level": args.level}
     return {k: v for k, v in given.items() if v is not None}
+
+
+def _n_breaks(text: str) -> int | str:
+    """--n-breaks: ``bic``, ``lwz``, ``sequential`` or a whole number."""
+    if text in ("bic", "lwz", "sequential"):
+        return text
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected bic, lwz, sequential or a number; got {text!r}")
 
 
 def _trim(text: str) -> float | int | str:
@@ -243,6 +361,30 @@ def _trim(text: str) -> float | int | str:
                                      f"duration such as 180D; got {text!r}")
 
 
+def _column(text: str) -> tuple[str, str]:
+    """--column: ``FIELD=COLUMN``."""
+    field, sep, column = text.partition("=")
+    if not sep or not field.strip() or not column.strip():
+        raise argparse.ArgumentTypeError(f"expected FIELD=COLUMN such as rate=cny_kpw; got {text!r}")
+    return field.strip(), column.strip()
+
+
+def source_file(args: argparse.Namespace) -> Path:
+    """FILE, or the bundled observations with ``--bundled`` (exactly one of them)."""
+    from nkfx.datasets import observations_path
+
+    if args.bundled and args.file is not None:
+        raise UsageError(f"give FILE or --bundled, not both (got '{args.file}' and --bundled)")
+    if args.bundled:
+        return observations_path()
+    if args.file is None:
+        raise UsageError(f"{args.command} needs FILE or --bundled (see 'nkfx {args.command} --help')")
+    path: Path = args.file
+    if not path.exists():
+        raise FileNotFoundError(f"file not found: '{path}'")
+    return path
+
+
 def read(args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
     """Read FILE with the read options; return the Ingest and the filters still to apply.
 
@@ -251,14 +393,15 @@ def read(args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
     """
     from nkfx.ingest import read_rates
 
-    if not args.file.exists():
-        raise FileNotFoundError(f"file not found: '{args.file}'")
+    path = source_file(args)
+    columns = dict(args.column) if args.column else None
     constants = {k: getattr(args, k) for k in ("city", "currency", "source_name")
                  if getattr(args, k) is not None}
     filters: dict[str, str] = {}
     for _ in range(4):
         try:
-            ingest = read_rates(args.file, layout=args.layout, old_won=args.old_won, **constants)
+            ingest = read_rates(path, layout=args.layout, old_won=args.old_won, columns=columns,
+                                **constants)
         except NkfxError as exc:
             clash = re.match(r"(\w+)=.* was given but the input also has", str(exc))
             if clash is None or clash.group(1) not in constants:
@@ -276,6 +419,8 @@ def rates_of(args: argparse.Namespace) -> pd.DataFrame:
 
     ingest, filters = read(args)
     rates: pd.DataFrame = ingest.rates
+    if rates.empty:
+        raise NkfxError(nothing_accepted(ingest))
     if args.rate_type != "any" and "rate_type" in rates:
         kept = rates["rate_type"].astype(object) == args.rate_type
         if not kept.any():
@@ -289,6 +434,18 @@ def rates_of(args: argparse.Namespace) -> pd.DataFrame:
     if filters:
         rates = select(rates, **filters)
     return rates
+
+
+def nothing_accepted(ingest: Any) -> str:
+    """Why a file gave no rates: no rows at all, or every row quarantined (first reasons)."""
+    if ingest.rows_read == 0:
+        return "the file has no rows (a header only?)"
+    q = ingest.quarantine
+    first = "; ".join(f"row {r} ({c}): {why} ({v!r})" for r, c, v, why in
+                      q[["row", "column", "value", "reason"]].head(3).itertuples(index=False))
+    more = f"; and {len(q) - 3} more" if len(q) > 3 else ""
+    return (f"no row of the file could be read: {len(q)} of {ingest.rows_read} quarantined: "
+            f"{first}{more} (rows are counted from 0 after the header; 'nkfx summary' lists them)")
 
 
 def _print_json(obj: Any) -> None:
@@ -307,14 +464,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
         keys = set(chosen[["city", "currency"]].astype(object).fillna("(none)")
                    .itertuples(index=False, name=None))
         table = table[[k in keys for k in table[["city", "currency"]].itertuples(index=False, name=None)]]
+    path = source_file(args)
     if args.json:
-        _print_json(json_safe({"file": str(args.file), **ingest.to_dict(), "coverage": table}))
+        _print_json(json_safe({"file": str(path), **ingest.to_dict(), "coverage": table}))
         return 0
-    print(f"{args.file}: {ingest.rows_read} rows read, {len(ingest.rates)} accepted, "
+    print(f"{path}: {ingest.rows_read} rows read, {len(ingest.rates)} accepted, "
           f"{len(ingest.quarantine)} quarantined")
-    shown = table.assign(first=table["first"].dt.strftime("%Y-%m-%d"),
-                         last=table["last"].dt.strftime("%Y-%m-%d"))
-    print(shown.to_string(index=False, na_rep=""))
+    if table.empty:
+        print("  (no rows: the file has a header only)" if ingest.rows_read == 0 else
+              "  (no accepted rows)")
+    else:
+        shown = table.assign(first=table["first"].dt.strftime("%Y-%m-%d"),
+                             last=table["last"].dt.strftime("%Y-%m-%d"))
+        print(shown.to_string(index=False, na_rep=""))
     for reason, n in ingest.reasons().items():
         print(f"  quarantined: {n} row(s): {reason}")
     return 0
@@ -335,15 +497,104 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if args.city is None or args.currency is None:
         raise UsageError("detect needs --city and --currency (see 'nkfx detect --help')")
     options = detect_options(args)
-    rates, merged = combined_series(rates_of(args))
-    if merged:
-        print(f"nkfx: note: {merged} date(s) had several reports; their median is used",
-              file=sys.stderr)
+    rates = one_series(args)
     res = detect(rates, args.method, city=args.city, currency=args.currency, **options)
     if args.json:
         _print_json(res.to_dict())
     else:
         print(res.summary().as_text())
+    return 0
+
+
+def one_series(args: argparse.Namespace) -> pd.DataFrame:
+    """Return the combined rates of FILE for ``--city``/``--currency`` (both required)."""
+    if args.city is None or args.currency is None:
+        raise UsageError(f"{args.command} needs --city and --currency "
+                         f"(see 'nkfx {args.command} --help')")
+    rates, merged = combined_series(rates_of(args))
+    if merged:
+        print(f"nkfx: note: {merged} date(s) had several reports; their median is used",
+              file=sys.stderr)
+    return rates
+
+
+def _draw(result: Any, path: Path | None) -> None:
+    """Draw ``result.plot()`` into ``path`` when one was given."""
+    if path is None:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nkfx._plot_style import save_figure
+
+    ax = result.plot()
+    save_figure(ax[0] if isinstance(ax, list | tuple) else ax, path)
+    print(f"nkfx: note: figure written to {path}", file=sys.stderr)
+
+
+def cmd_event_study(args: argparse.Namespace) -> int:
+    """``nkfx event-study``: the study's summary or JSON."""
+    from nkfx.events import event_study
+
+    target = figure_path(args.output) if args.output is not None else None
+    rates = one_series(args)
+    study = event_study(rates, args.event, city=args.city, currency=args.currency,
+                        before=args.before, after=args.after)
+    if args.json:
+        _print_json(study.to_dict())
+    else:
+        print(study.summary())
+    _draw(study, target)
+    return 0
+
+
+def cmd_probability(args: argparse.Namespace) -> int:
+    """``nkfx probability``: the summary, or P(change) in a window, or JSON."""
+    from nkfx.probability import change_probability
+
+    target = figure_path(args.output) if args.output is not None else None
+    rates = one_series(args)
+    cp = change_probability(rates, city=args.city, currency=args.currency,
+                            expected_run=args.expected_run)
+    if args.json:
+        out = cp.to_dict()
+        if args.window:
+            out["window"] = {"start": args.window[0], "end": args.window[1],
+                             "probability": cp.window(*args.window)}
+        _print_json(out)
+    else:
+        print(cp.summary())
+        if args.window:
+            print(f"P(at least one change between {args.window[0]} and {args.window[1]}) = "
+                  f"{cp.window(*args.window):.3f}")
+    _draw(cp, target)
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    """``nkfx match``: breaks of one series against the event catalogue."""
+    from nkfx.detect import detect
+    from nkfx.events import match_breaks
+
+    options = detect_options(args)
+    rates = one_series(args)
+    res = detect(rates, args.method, city=args.city, currency=args.currency, **options)
+    match = match_breaks(res, args.event_ids, tolerance=args.tolerance)
+    if args.json:
+        _print_json(match.to_dict())
+    else:
+        print(match.summary())
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """``nkfx data path [NAME]``: the path of a bundled file."""
+    from nkfx.datasets import observations_path
+
+    files = {"observations": observations_path(),
+             "events": observations_path().with_name("events.csv"),
+             "official": observations_path().with_name("official_rates.csv")}
+    print(files[args.name])
     return 0
 
 
@@ -362,25 +613,44 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
+_FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def figure_path(path: Path, flag: str = "-o") -> Path:
+    """Check that an image output ends in .png, .svg or .pdf and its folder exists."""
+    if path.suffix.lower() not in _FIGURE_SUFFIXES:
+        raise UsageError(f"{flag} must name a .png, .svg or .pdf file; got '{path}'")
+    if not path.parent.exists():
+        raise UsageError(f"{flag}: folder '{path.parent}' does not exist")
+    if path.is_dir():
+        raise UsageError(f"{flag} '{path}' is a folder; give a file name such as rates.png")
+    return path
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
-    """``nkfx plot``: the rates of one currency as an image file."""
+    """``nkfx plot``: the rates as an image file, a panel per currency."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
     from nkfx._plot_style import save_figure
     from nkfx.datasets import load_events
     from nkfx.plotting import plot_rates
 
+    target = figure_path(args.output)
     rates = rates_of(args)
-    currencies = sorted(rates["currency"].unique())
-    if len(currencies) > 1:
-        raise UsageError(f"the file holds currencies {currencies}; choose one with --currency")
-    ax = plot_rates(rates, log=args.log, events=load_events() if args.events else None,
-                    credit=args.credit)
-    ax.set_title(f"Market rate, KPW per {currencies[0]}", loc="left")
-    save_figure(ax, args.output)
-    print(args.output)
+    currencies = sorted(str(c) for c in rates["currency"].unique())
+    _, axes = plt.subplots(len(currencies), 1, figsize=(9, 3.6 * len(currencies) + 0.9),
+                           sharex=True, layout="constrained", squeeze=False)
+    events = load_events() if args.events else None
+    for k, (ax, code) in enumerate(zip(axes[:, 0], currencies, strict=True)):
+        last = k == len(currencies) - 1
+        plot_rates(rates, ax=ax, currency=code, log=args.log, events=events,
+                   credit=args.credit if last else None)
+        ax.set_title(f"Market rate, KPW per {code}", loc="left")
+    save_figure(axes[0, 0], target)
+    print(target)
     return 0
 
 
@@ -391,6 +661,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     detect_options(args)  # a contradictory option fails before any work
     if args.min_obs < 2:
         raise UsageError(f"--min-obs must be at least 2; got {args.min_obs}")
+    if args.output.exists() and not args.output.is_dir():
+        raise UsageError(f"-o '{args.output}' is a file; give a folder (it is created if missing)")
     rates, _ = combined_series(rates_of(args))
     return write_report(rates, args)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import difflib
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -169,7 +170,11 @@ def _event_table(events: Any) -> pd.DataFrame:
     catalogue = load_events()
     unknown = [e for e in events if e not in set(catalogue["id"])]
     if unknown:
-        raise NkfxValueError(f"unknown event id(s) {unknown}; load_events() has ids such as "
+        ids = catalogue["id"].tolist()
+        close = {u: difflib.get_close_matches(u, ids, n=1, cutoff=0.6) for u in unknown}
+        hints = [f"{u!r}: did you mean {c[0]!r}?" for u, c in close.items() if c]
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        raise NkfxValueError(f"unknown event id(s) {unknown}{hint}; load_events() has ids such as "
                              f"{catalogue['id'].head(4).tolist()}")
     picked = catalogue.set_index("id").loc[list(events)].reset_index()
     return _check_events(picked)
