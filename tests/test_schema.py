@@ -115,3 +115,17 @@ def test_select_names_what_the_frame_has_when_nothing_matches():
         select(frame(), city="Chongjin")
     with pytest.raises(NkfxValueError, match=r"no rows with source='NK Times'; .* \['Daily NK'\]"):
         select(frame(), source="NK Times")
+
+
+def test_select_is_indexed_by_date() -> None:
+    from nkfx.datasets import load_observations
+    from nkfx.schema import select
+
+    rates = load_observations()
+    hyesan = select(rates, city="Hyesan", currency="CNY")
+    assert isinstance(hyesan.index, pd.DatetimeIndex)
+    assert (hyesan.index == pd.DatetimeIndex(hyesan["date"])).all()
+    assert hyesan.index.name is None  # "date" stays one unambiguous column
+    june_on = hyesan.loc["2022-06":]
+    assert len(june_on) == int((hyesan["date"] >= "2022-06-01").sum()) > 0
+    assert hyesan.groupby("date").size().sum() == len(hyesan)

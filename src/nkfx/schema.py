@@ -209,7 +209,9 @@ def select(
     Returns
     -------
     pandas.DataFrame
-        A new frame (a copy), sorted by date.
+        A new frame (a copy), sorted by date and indexed by it, so that
+        ``select(...).loc["2022-06":]`` keeps the reports from June 2022 on; the
+        ``date`` column stays.
 
     Raises
     ------
@@ -222,6 +224,9 @@ def select(
     >>> hyesan = select(load_observations(), city="Hyesan", currency="CNY")
     >>> hyesan["city"].unique().tolist()
     ['Hyesan']
+    >>> hyesan.loc["2022-12"][["rate", "source"]]
+                  rate    source
+    2022-12-12  1120.0  Daily NK
     """
     from nkfx.errors import NkfxValueError  # local: keeps the import block short
     from nkfx.names import canonical_city, canonical_currency
@@ -242,4 +247,7 @@ def select(
             raise NkfxValueError(
                 f"no rows with {column}={wanted!r}; the frame has {column} in {present}"
             )
-    return rates.loc[mask].sort_values("date", kind="stable").copy()
+    out = rates.loc[mask].sort_values("date", kind="stable")
+    # Dates in, dates out: the index is the date (unnamed, so "date" stays one column),
+    # and out.loc["2022-06":] selects by date.
+    return out.set_axis(pd.DatetimeIndex(out["date"].to_numpy(), name=None), axis=0)
