@@ -697,3 +697,25 @@ def test_range_argmax_matches_brute_force() -> None:
     lo, hi = np.array([(a, b) for a in range(37) for b in range(a + 1, 38)]).T
     expected = [a + int(np.argmax(values[a:b])) for a, b in zip(lo, hi, strict=True)]
     assert _range_argmax(values, lo, hi).tolist() == expected
+
+
+def test_summary_never_prints_nan_and_to_frame_is_readable() -> None:
+    import warnings
+
+    from nkfx.clean import combine
+    from nkfx.datasets import load_observations
+
+    rates = combine(load_observations())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = event_study(rates, ["redenomination_2009", "hyesan_customs_rumour_2022"],
+                            city="Hyesan", currency="USD")
+    text = study.summary()
+    assert "nan" not in text.replace("n/a", "")
+    assert "placebo p n/a" in text
+    main = study.to_frame()
+    assert list(main.columns[:3]) == ["event_id", "city", "currency"]
+    assert len(main.columns) == 17
+    assert len(study.to_frame("all").columns) == len(study.results.columns)
+    with pytest.raises(NkfxValueError, match=r"columns must be one of \['main', 'all'\]; got 'some'"):
+        study.to_frame("some")  # type: ignore[arg-type]

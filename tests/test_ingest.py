@@ -578,7 +578,7 @@ def test_ingest_summary_repr_and_dict() -> None:
     assert summary.columns.tolist() == ["city", "currency", "n", "first", "last", "sources",
                                         "duplicates", "quarantined"]
     assert summary.values.tolist() == [
-        ["(none)", "USD", 1, pd.Timestamp("2022-10-19"), pd.Timestamp("2022-10-19"), "Daily NK",
+        ["(no city)", "USD", 1, pd.Timestamp("2022-10-19"), pd.Timestamp("2022-10-19"), "Daily NK",
          0, 0],
         ["Hyesan", "CNY", 3, pd.Timestamp("2022-10-05"), pd.Timestamp("2022-10-19"),
          "Asia Press, Daily NK", 2, 1],

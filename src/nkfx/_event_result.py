@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,12 @@ from nkfx.errors import NkfxValueError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["EventStudy"]
+__all__ = ["MAIN_COLUMNS", "EventStudy"]
+
+#: The columns of :meth:`EventStudy.to_frame` by default (``columns="all"``: every one).
+MAIN_COLUMNS = ("event_id", "city", "currency", "start", "precision", "before_date", "before_rate",
+                "after_date", "after_rate", "bracket_days", "jump_pct", "jump_placebo_pvalue",
+                "change", "change_lower", "change_upper", "placebo_pvalue", "note")
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,8 +72,15 @@ class EventStudy:
     notes: tuple[str, ...] = field(default=())
     jump_placebo: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def to_frame(self) -> pd.DataFrame:
-        """Return the per-event table (a copy).
+    def to_frame(self, columns: Literal["main", "all"] = "main") -> pd.DataFrame:
+        """Return the per-event table (a copy): the headline columns, or all of them.
+
+        Parameters
+        ----------
+        columns : {"main", "all"}, default "main"
+            ``"main"``: the event and series, the jump between the bracketing reports
+            and the change of window means with its interval and p-values (a table that
+            prints readably); ``"all"``: every column of :attr:`results`.
 
         Examples
         --------
@@ -82,8 +94,13 @@ class EventStudy:
         1  strike_force_crackdown_2024      CNY    0.35
         2   freight_train_resumes_2022      USD    0.28
         3  strike_force_crackdown_2024      USD    0.37
+        >>> len(res.to_frame().columns), len(res.to_frame("all").columns)
+        (17, 47)
         """
-        return self.results.copy()
+        check_option("columns", columns, ("main", "all"))
+        if columns == "all":
+            return self.results.copy()
+        return self.results.loc[:, [c for c in MAIN_COLUMNS if c in self.results]].copy()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the results, parameters and notes as JSON-safe types (the placebo draws left out).
@@ -239,9 +256,10 @@ class EventStudy:
             else:
                 unit = "log points" if p["scale"] == "log" else "(level)"
                 lines.append(
-                    f"      window means {r['change']:+.3f} {unit} (se {r['change_se']:.3f}, "
-                    f"p {r['pvalue']:.3g}, placebo p {r['placebo_pvalue']:.3g}); abnormal "
-                    f"{r['abnormal']:+.3f} [n {r['n_pre']}/{r['n_post']}: {_span(r, 'pre')} | "
+                    f"      window means {_num(r['change'], '+.3f')} {unit} (se "
+                    f"{_num(r['change_se'], '.3f')}, p {_num(r['pvalue'], '.3g')}, placebo p "
+                    f"{_num(r['placebo_pvalue'], '.3g')}); abnormal {_num(r['abnormal'], '+.3f')} "
+                    f"[n {r['n_pre']}/{r['n_post']}: {_span(r, 'pre')} | "
                     f"{_span(r, 'post')}]" + (f"  ({r['reason']})" if r["reason"] else ""))
             if isinstance(r.get("note"), str) and r["note"]:
                 lines.append(f"      note: {r['note']}")
@@ -304,4 +322,9 @@ def _jump_text(r: dict[Any, Any]) -> str:
         return "jump n/a: no report on one side of the event"
     return (f"jump {r['jump_pct']:+.1f}% ({r['jump_log']:+.3f} log points): {rate_text(r['before_rate'])} on "
             f"{r['before_date']:%Y-%m-%d} -> {rate_text(r['after_rate'])} on {r['after_date']:%Y-%m-%d} "
-            f"({r['bracket_days']:.0f} days), placebo p {r['jump_placebo_pvalue']:.3g}")
+            f"({r['bracket_days']:.0f} days), placebo p {_num(r['jump_placebo_pvalue'], '.3g')}")
+
+
+def _num(value: Any, spec: str) -> str:
+    """Format a number, or say ``n/a`` for a missing one (never ``+nan``)."""
+    return "n/a" if value is None or pd.isna(value) else format(value, spec)

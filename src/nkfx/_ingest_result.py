@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from nkfx._groups import NO_CITY
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -86,7 +88,7 @@ class Ingest:
         -------
         pandas.DataFrame
             Columns ``city``, ``currency``, ``n``, ``first``, ``last``, ``sources``,
-            ``duplicates``, ``quarantined``. Rows without a city show ``"(none)"``;
+            ``duplicates``, ``quarantined``. Rows without a city show ``"(no city)"`` (as everywhere in nkfx);
             quarantined rows whose currency could not be read show ``"(unknown)"``.
 
         Examples
@@ -99,14 +101,14 @@ class Ingest:
              city currency  n  quarantined
         0  Hyesan      CNY  1            1
         """
-        rates = self.rates.assign(city=self.rates["city"].fillna("(none)"))
+        rates = self.rates.assign(city=self.rates["city"].fillna(NO_CITY))
         table = rates.groupby(["city", "currency"], sort=True).agg(
             n=("rate", "size"), first=("date", "min"), last=("date", "max"),
             sources=("source", lambda s: ", ".join(sorted({str(x) for x in s}))),
             duplicates=("duplicate", "sum"),
         )
         quarantine = self.quarantine.assign(
-            city=self.quarantine["city"].fillna("(none)"),
+            city=self.quarantine["city"].fillna(NO_CITY),
             currency=self.quarantine["currency"].fillna("(unknown)"),
         )
         counts = quarantine.groupby(["city", "currency"]).size().rename("quarantined")
@@ -158,7 +160,7 @@ class Ingest:
             import matplotlib.pyplot as plt
 
             _, ax = plt.subplots(figsize=(9, 4))
-        rates = self.rates.assign(city=self.rates["city"].fillna("(none)"))
+        rates = self.rates.assign(city=self.rates["city"].fillna(NO_CITY))
         for (city, currency), group in rates.groupby(["city", "currency"], sort=True):
             ax.plot(group["date"], group["rate"], marker=".", label=f"{city} {currency}", **kwargs)
         ax.set_yscale("log")

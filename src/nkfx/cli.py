@@ -455,13 +455,14 @@ def _print_json(obj: Any) -> None:
 def cmd_summary(args: argparse.Namespace) -> int:
     """``nkfx summary``: coverage table or JSON."""
     from nkfx._event_study import json_safe
+    from nkfx._groups import NO_CITY
     from nkfx.schema import select
 
     ingest, filters = read(args)
     table = ingest.summary()
     if filters:
         chosen = select(ingest.rates, **filters)
-        keys = set(chosen[["city", "currency"]].astype(object).fillna("(none)")
+        keys = set(chosen[["city", "currency"]].astype(object).fillna(NO_CITY)
                    .itertuples(index=False, name=None))
         table = table[[k in keys for k in table[["city", "currency"]].itertuples(index=False, name=None)]]
     path = source_file(args)

@@ -608,11 +608,12 @@ def _study_notes(results: pd.DataFrame, blocks: list[tuple[str | None, str | Non
         start = pd.Timestamp(r["start"])
         near = values.index[(values.index >= start - pd.Timedelta("365D"))
                             & (values.index <= start + pd.Timedelta("365D"))]
-        spacing = float(np.median(np.diff(near.to_numpy()) / _DAY)) if near.size > 1 else float("nan")
+        spacing = (f"{float(np.median(np.diff(near.to_numpy()) / _DAY)):.0f} days" if near.size > 1
+                   else "fewer than 2 reports")
         label = "/".join(str(r[x]) for x in ("city", "currency") if isinstance(r[x], str)) or "series"
         out.append(f"{r['event_id']} {label}: pre {_ymd(r['pre_start'])} to {_ymd(r['pre_end'])} "
                    f"({r['n_pre']} reports), post {_ymd(r['post_start'])} to {_ymd(r['post_end'])} "
-                   f"({r['n_post']} reports); median spacing of reports within a year: {spacing:.0f} days")
+                   f"({r['n_post']} reports); median spacing of reports within a year: {spacing}")
     return out
 
 
