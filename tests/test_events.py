@@ -717,5 +717,5 @@ def test_summary_never_prints_nan_and_to_frame_is_readable() -> None:
     assert list(main.columns[:3]) == ["event_id", "city", "currency"]
     assert len(main.columns) == 17
     assert len(study.to_frame("all").columns) == len(study.results.columns)
-    with pytest.raises(NkfxValueError, match=r"columns must be one of \['main', 'all'\]; got 'some'"):
+    with pytest.raises(NkfxValueError, match="columns must be one of 'main', 'all'; got 'some'"):
         study.to_frame("some")  # type: ignore[arg-type]
