@@ -470,3 +470,29 @@ def test_detect_bai_perron_options(capsys: pytest.CaptureFixture[str], step_csv:
                        "--method", "bai-perron", "--n-breaks", "many")
     assert code == 2
     assert "argument --n-breaks: expected bic, lwz, sequential or a number; got 'many'" in one_error(err)
+
+
+def test_report_of_the_bundled_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "report", "--bundled", "-o", tmp_path / "rep")
+    assert code == 0
+    assert out.splitlines()[-1] == f"report written to {tmp_path / 'rep'} (3 series analysed, 12 skipped)"
+    text = (tmp_path / "rep" / "summary.md").read_text(encoding="utf-8")
+    assert text.startswith("# nkfx report: the bundled observations")
+    assert "2022-12-12 (+32% between reports)" in text
+
+
+def test_a_bug_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch, step_csv: Path) -> None:
+    import nkfx.cli
+
+    def broken(args: object) -> int:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(nkfx.cli, "cmd_summary", broken)
+    code, _, err = run(capsys, "summary", step_csv)
+    assert code == 3
+    assert one_error(err) == ("nkfx: error: unexpected KeyError: 'oops' (a bug in nkfx: please report "
+                              "it with the command; NKFX_DEBUG=1 shows the traceback)")
+    monkeypatch.setenv("NKFX_DEBUG", "1")
+    with pytest.raises(KeyError):
+        main(["summary", str(step_csv)])

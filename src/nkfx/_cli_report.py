@@ -129,7 +129,8 @@ def _overview(rates: pd.DataFrame, todo: pd.DataFrame, out: Path) -> list[str]:
 
 
 def _markdown(table: pd.DataFrame, figures: list[str], args: argparse.Namespace) -> str:
-    lines = [f"# nkfx report: {Path(args.file).name}", "",
+    name = "the bundled observations" if args.file is None else Path(args.file).name
+    lines = [f"# nkfx report: {name}", "",
              f"Breaks by `nkfx.detect(method={args.method!r}, model={args.model!r}, "
              f"scale={args.scale!r})` on the median report of each date; series with fewer than "
              f"{args.min_obs} report dates are skipped.", ""]

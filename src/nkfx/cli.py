@@ -16,7 +16,8 @@ Usage::
 
 Results go to stdout (human tables, or JSON with ``--json``), messages and errors to
 stderr. Exit codes: 0 success, 1 the data or an nkfx check failed (e.g. a city without
-rates, a missing file), 2 the command line itself is wrong (unknown option or value).
+rates, a missing file), 2 the command line itself is wrong (unknown option or value), 3 a
+bug in nkfx (one line; ``NKFX_DEBUG=1`` shows the traceback).
 ``--city``/``--currency``/``--source-name`` are constants for files without such a
 column and filters for files that have one.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import warnings
@@ -63,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 when the data or an nkfx check fails, 2 for a usage error.
+        0 on success, 1 when the data or an nkfx check fails, 2 for a usage error, 3 for
+        an unexpected error (a bug).
 
     Examples
     --------
@@ -90,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         except (NkfxError, OSError) as exc:
             code = _fail(_one_line(exc), 1)
+        except Exception as exc:  # a bug: one line for the user, the traceback on request
+            if os.environ.get("NKFX_DEBUG"):
+                raise
+            code = _fail(f"unexpected {type(exc).__name__}: {_one_line(exc)} (a bug in nkfx: please "
+                         "report it with the command; NKFX_DEBUG=1 shows the traceback)", 3)
     for w in caught:
         print(f"nkfx: warning: {_one_line(w.message)}", file=sys.stderr)
     return code
