@@ -543,3 +543,46 @@ def test_detect_with_hac_survives_a_run_of_stale_quotes() -> None:
         res = nkfx.detect(s, hac=True, method="bai-perron")
     assert res.breaks["last_old"].tolist() == [pd.Timestamp("2020-10-04")]
     assert res.tests["supF"].statistic > 100
+
+
+# --------------------------------------------------------------------------- issue 17: R's warnings
+def _grossarl() -> pd.Series:
+    case = _load("classic_grossarl.json")
+    years = pd.to_datetime([f"{int(y)}-01-01" for y in case["years"]])
+    return pd.Series(case["y"], index=years, name="Grossarl fraction")
+
+
+def test_grossarl_intervals_and_warnings_match_strucchange() -> None:
+    """Every m = 1..8: breaks, unclipped bounds, and a note exactly where R's breakdates() warns."""
+    import nkfx
+
+    case = _load("classic_grossarl.json")
+    series = _grossarl()
+    for entry in case["ci"]:
+        res = nkfx.detect(series, method="bai-perron", scale="level", trim=0.1, max_breaks=8,
+                          n_breaks=entry["m"])
+        b = res.breaks
+        assert (b["index"] + 1).tolist() == entry["breakpoints_r"]
+        assert (b["index_ci_lower_unclipped"] + 1).tolist() == entry["lower_r"]
+        assert (b["index_ci_upper_unclipped"] + 1).tolist() == entry["upper_r"]
+        overlap_r = any("Overlapping" in w for w in entry["warnings"])
+        outside_r = any("outside data" in w for w in entry["warnings"])
+        assert any("overlap" in n for n in res.notes) == overlap_r, entry["m"]
+        assert any("clipped" in n for n in res.notes) == outside_r, entry["m"]
+    path = nkfx.detect(series, method="bai-perron", scale="level", trim=0.1, max_breaks=8).criteria
+    for entry in case["path"]:
+        assert path.loc[entry["m"], "rss"] == pytest.approx(entry["rss"], rel=1e-9)
+        assert path.loc[entry["m"], "bic"] == pytest.approx(entry["bic"], rel=1e-9)
+
+
+def test_realint_three_breaks_note_overlap() -> None:
+    import nkfx
+
+    case = _load("classic_realint.json")
+    dates = pd.PeriodIndex(case["dates"], freq="Q").to_timestamp()
+    res = nkfx.detect(pd.Series(case["y"], index=dates), method="bai-perron", scale="level",
+                      n_breaks=3)
+    assert any("intervals of breaks 1 and 2 overlap" in n for n in res.notes)
+    two = nkfx.detect(pd.Series(case["y"], index=dates), method="bai-perron", scale="level",
+                      n_breaks=2)
+    assert not any("overlap" in n for n in two.notes)

@@ -151,6 +151,8 @@ def test_breaks_tables_and_properties(result: Breaks, series: pd.Series) -> None
         "index",
         "index_ci_lower",
         "index_ci_upper",
+        "index_ci_lower_unclipped",
+        "index_ci_upper_unclipped",
     ]
     assert result.segments.columns.tolist() == [
         "start",

@@ -88,6 +88,10 @@ def bai_perron_method(
     )
     if exact_fit(prep):
         return no_break_result(prep, params, m_max, n_breaks)
+    if prep.n_fixed:
+        _check_partial(n_breaks, hac)
+        return _partial_method(prep, h=h, m_max=m_max, n_breaks=n_breaks, level=level,
+                               het_reg=het_reg, het_err=het_err, params=params)
     path = bp.bai_perron(prep.y, prep.X, h=h, max_breaks=m_max)
     params["max_breaks_used"] = int(path.max_breaks)
     ic = bp.information_criteria(path)
@@ -115,7 +119,129 @@ def bai_perron_method(
         scale=prep.scale,
         params=params,
         notes=(*seq_notes, *ci_notes, *notes, *tests["supF"].notes, *_udmax_note(hac)),
+        design=_design(prep),
     )
+
+
+def _design(prep: Prepared) -> pd.DataFrame | None:
+    if prep.model != "regression" or prep.X is None:
+        return None
+    return pd.DataFrame(prep.X, index=prep.dates.copy(), columns=list(prep.names))
+
+
+def _check_partial(n_breaks: Any, hac: bool) -> None:
+    if n_breaks == "sequential":
+        raise NkfxValueError(
+            "n_breaks='sequential' is not available with fixed= (partial structural change); "
+            "use n_breaks='bic', 'lwz' or an int"
+        )
+    if hac:
+        raise NkfxValueError(
+            "hac=True is not available with fixed= (partial structural change); got hac=True"
+        )
+
+
+def _partial_method(
+    prep: Prepared, *, h: int, m_max: int, n_breaks: Any, level: float, het_reg: bool,
+    het_err: bool, params: dict[str, Any],
+) -> Breaks:
+    """Partial structural change: iterate breaks and fixed coefficients (see ``_partial``)."""
+    from nkfx.detect import _bai_perron as bp
+    from nkfx.detect._partial import partial_fit, partial_path
+
+    X = prep.X if prep.X is not None else np.ones((prep.n, 1))  # regression: X is set
+    q = prep.k - prep.n_fixed
+    Z, Xf = X[:, :q], X[:, q:]
+    path = partial_path(prep.y, Z, Xf, h=h, max_breaks=m_max)
+    ic = partial_criteria(path)
+    tests = _partial_tests(prep, path, h=h, params={"h": h, "model": prep.model, "scale": prep.scale})
+    m = int(np.nanargmin(ic[n_breaks])) if isinstance(n_breaks, str) else int(n_breaks)
+    breaks = np.asarray(path.breaks[m], dtype=np.int64)
+    coef, rss = partial_fit(prep.y, Z, Xf, breaks)
+    D = _partial_se(prep.y, Z, Xf, breaks, coef, rss)
+    y_star = prep.y - Xf @ path.delta[m]
+    fit = bp.segment_fit(y_star, Z, breaks)
+    sub = Prepared(prep.series, y_star, Z, prep.days, prep.model, prep.scale, prep.meta)
+    ci, ci_notes = _intervals(sub, breaks, level=level, het_reg=het_reg, het_err=het_err, hac=False)
+    table, notes = breaks_frame(prep, breaks, ci, fit, level, X=Z)
+    params["partial_change"] = (
+        f"{', '.join(prep.names[q:])} fixed across regimes; breaks by iterating the exact search "
+        "given the fixed coefficients and OLS given the breaks (Bai & Perron 2003); intervals "
+        "(Bai 1997) treat the fixed coefficients as known"
+    )
+    return Breaks(
+        series=prep.series, breaks=table,
+        segments=segments_frame(prep, fit, fixed=(coef[-prep.n_fixed :], D)),
+        criteria=criteria_frame(path.rss, ic, m), tests=tests, method="bai-perron",
+        model=prep.model, scale=prep.scale, params=params, notes=(*ci_notes, *notes),
+        design=_design(prep),
+    )
+
+
+def _partial_se(y: np.ndarray, Z: np.ndarray, Xf: np.ndarray, breaks: np.ndarray,
+                coef: np.ndarray, rss: float) -> np.ndarray:
+    """Classical OLS standard errors of the fixed coefficients in the joint regression."""
+    from nkfx.detect._partial import partial_design
+
+    D = partial_design(Z, Xf, breaks)
+    dof = D.shape[0] - D.shape[1]
+    cov = np.linalg.pinv(D.T @ D) * rss / max(dof, 1)
+    return np.asarray(np.sqrt(np.diag(cov))[-Xf.shape[1] :], dtype=np.float64)
+
+
+def partial_criteria(path: Any) -> dict[str, np.ndarray]:
+    """BIC and LWZ of the partial-change model: ``q (m + 1) + p`` coefficients.
+
+    BIC counts one variance as strucchange does (``df = q (m + 1) + p + 1``), LWZ counts the
+    break dates instead (``q (m + 1) + p + m``), as for the pure-change model.
+    """
+    n, q, p = path.n, path.k, path.p
+    m = np.arange(path.max_breaks + 1)
+    df = q * (m + 1) + p + 1
+    npar = q * (m + 1) + p + m
+    with np.errstate(divide="ignore"):
+        loglik = -0.5 * n * (np.log(path.rss) + 1.0 - np.log(n) + np.log(2.0 * np.pi))
+        lwz = np.log(path.rss / np.where(npar < n, n - npar, 1)) + npar / n * 0.299 * np.log(n) ** 2.1
+    return {
+        "loglik": loglik,
+        "bic": -2.0 * loglik + np.log(n) * df,
+        "lwz": np.where(npar < n, lwz, np.inf),
+    }
+
+
+def _partial_tests(prep: Prepared, path: Any, *, h: int, params: dict[str, Any]) -> dict[str, TestResult]:
+    """SupF (m = 1) and UDmax from the partial-change RSS path, with q breaking regressors.
+
+    ``F(m) = (n - (m + 1) q - p) / m * (RSS_0 - RSS_m) / RSS_m`` (Bai & Perron 2003, partial
+    change); the nulls are those of the pure-change tests with q regressors.
+    """
+    from nkfx.detect import _critical as cv
+    from nkfx.detect._ftests import LEVELS, FTest
+
+    n, q, p, trim = path.n, path.k, path.p, h / path.n
+    m = np.arange(1, path.max_breaks + 1)
+    fm = (n - (m + 1) * q - p) / m * (path.rss[0] - path.rss[1:]) / path.rss[1:]
+    df = (float(q), float(n - 2 * q - p))
+    out = {}
+    for name in ("supF", "UDmax"):
+        stat = float(fm[0]) if name == "supF" else float(fm.max())
+        try:
+            if name == "supF":
+                pvalue = cv.null_pvalue(stat, q=q, trim=trim)
+                crits = {lv: cv.null_quantile(lv, q=q, trim=trim) for lv in LEVELS}
+            else:
+                pvalue = cv.udmax_pvalue(stat, q=q, trim=trim, max_breaks=len(fm), n=n)
+                crits = {lv: cv.udmax_quantile(lv, q=q, trim=trim, max_breaks=len(fm), n=n)
+                         for lv in LEVELS}
+        except NkfxValueError:
+            pvalue, crits = float("nan"), {}
+        at = int(path.breaks[1][0]) if name == "supF" else None
+        detail: dict[str, Any] = {"supF_m": fm} if name == "UDmax" else {}
+        null = ("no break (alternative: one break at an unknown date)" if name == "supF"
+                else f"no break (alternative: 1 to {len(fm)} breaks)")
+        ftest = FTest(name, stat, pvalue, df, crits, at, detail)
+        out[name] = make_test_result(ftest, prep, name, f"{null}; {p} fixed regressor(s)", params)
+    return out
 
 
 def _udmax_note(hac: bool) -> tuple[str, ...]:

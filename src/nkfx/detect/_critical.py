@@ -45,6 +45,7 @@ __all__ = [
     "null_quantile",
     "seq_pvalue",
     "seq_quantile",
+    "udmax_conservative",
     "udmax_pvalue",
     "udmax_quantile",
 ]
@@ -178,16 +179,33 @@ def _udmax_rows(
     tab = _tables()
     iq = _q_index(q, tab["ud_qs"], "UDmax")
     lo, hi, w = _bracket("trim", trim, tab["ud_trims"])
-    allowed = int(tab["ud_max_breaks"][hi] if w > 0 else tab["ud_max_breaks"][lo])
+    allowed = int(tab["ud_max_breaks"][lo] if w < 1.0 else tab["ud_max_breaks"][hi])
     if isinstance(max_breaks, bool) or not isinstance(max_breaks, int | np.integer):
         raise NkfxValueError(f"max_breaks must be an integer; got {max_breaks!r}")
+    if max_breaks > int(tab["ud_max_breaks"][hi]):
+        w = 0.0  # only the smaller tabulated trim has this M: conservative (see udmax_conservative)
     if not 1 <= max_breaks <= allowed:
         raise NkfxValueError(
             f"max_breaks must be between 1 and {allowed} for UDmax at trim {trim:g} (the "
             f"tabulated range); got {max_breaks!r}"
         )
     table = _grid_rows(tab["UDmax"][:, iq, :, max_breaks - 1, :], tab["ud_steps"], n)
+    if w == 0.0:  # exactly on the lower trim: the upper one may not tabulate this M
+        return table[lo], table[lo], 0.0
     return table[lo], table[hi], w
+
+
+def udmax_conservative(trim: float, max_breaks: int) -> bool:
+    """Tell whether UDmax(``max_breaks``) at ``trim`` is read from a smaller tabulated trim.
+
+    The simulated tables hold ``M`` up to ``floor(1 / pi0) - 1`` at each tabulated ``pi0``. A
+    trim between two of them can allow more breaks than the larger one tabulates; the null at
+    the smaller trim is then used. A sup over more partitions is stochastically larger, so the
+    p-value is an upper bound (the test is conservative).
+    """
+    tab = _tables()
+    _, hi, w = _bracket("trim", trim, tab["ud_trims"])
+    return bool(0.0 < w < 1.0 and max_breaks > int(tab["ud_max_breaks"][hi]))
 
 
 def udmax_pvalue(

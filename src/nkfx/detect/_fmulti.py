@@ -117,7 +117,8 @@ def udmax(y: Any, X: Any, *, h: int, max_breaks: int) -> FTest:
         As in :func:`f_statistics`.
     max_breaks : int
         Largest number of breaks M (capped at what the data allow); p-values are tabulated for
-        M up to 5 (``h / n <= 0.15``), 4 (0.20) and 3 (0.25).
+        every M the trimming allows: ``floor(1 / pi0) - 1`` at the tabulated trims
+        ``pi0`` = 0.05, 0.10, 0.15, 0.20, 0.25 (19, 9, 5, 4, 3), for q = 1..5 regressors.
 
     Returns
     -------
@@ -157,4 +158,10 @@ def udmax(y: Any, X: Any, *, h: int, max_breaks: int) -> FTest:
     except NkfxValueError as exc:
         pvalue, crit = float("nan"), {}
         detail["note"] = f"no tabulated null: {exc}"
+    else:
+        if _critical.udmax_conservative(hh / n, mm):
+            detail["note"] = (
+                f"M = {mm} is tabulated only at a smaller trim than h/n = {hh / n:.3f}: the "
+                "p-value and critical values are conservative (an upper bound)"
+            )
     return FTest("UDmax", stat, pvalue, (float(k), float(n)), crit, None, detail)

@@ -44,9 +44,11 @@ class Prepared:
     y: np.ndarray  # float64 (n,)
     X: np.ndarray | None  # None for the mean model; (n, 2) [1, days] for the trend model
     days: np.ndarray  # elapsed days since the first date, float64 (n,)
-    model: str
+    model: str  # "mean", "trend", or "regression" (with regressors or lags)
     scale: str
     meta: dict[str, Any]  # city / currency / source when read from a rate frame
+    names: tuple[str, ...] = ()  # column names of X for model="regression"
+    n_fixed: int = 0  # last n_fixed columns of X keep one coefficient (partial change)
 
     @property
     def n(self) -> int:
@@ -327,7 +329,7 @@ def boot_args(boot: dict[str, Any]) -> dict[str, Any]:
     return {"null": boot["pvalue_method"], "n_boot": boot.get("n_boot", 199), "seed": boot.get("seed", 0)}
 
 
-MODELS = ("mean", "trend")
+MODELS = ("mean", "trend")  # "regression" is set by detect(regressors=..., lags=...)
 SCALES = ("log", "level")
 
 

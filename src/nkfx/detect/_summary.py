@@ -114,6 +114,10 @@ def _setup_table(res: Breaks) -> Any:
         ["Max. breaks", str(p.get("max_breaks_used"))],
         ["Number of breaks", f"{res.n_breaks} (by {p.get('n_breaks')})"],
     ]
+    if res.model == "regression":
+        fixed = p.get("fixed") or []
+        rows.append(["Regressors", ", ".join(p.get("regressors", [])) + (
+            f" (fixed: {', '.join(fixed)})" if fixed else " (all change)")])
     if p.get("n_breaks") == "bic" and res.method == "bai-perron":
         rows.append(["Why BIC", "strucchange's default; prefer 'lwz' if errors are autocorrelated"])
     if p.get("intervals") == "none":
@@ -178,6 +182,11 @@ def _segments_table(res: Breaks) -> Any:
         if "level_start_kpw" in seg:
             cols += ["level_start_kpw", "level_end_kpw", "drift_pct"]
             names += ["KPW at start", "KPW at end", "drift %"]
+    elif res.model == "regression" and res.design is not None:
+        fixed = set(res.params.get("fixed", ()))
+        cols = list(res.design.columns)
+        names = [f"{c} (fixed)" if c in fixed else c for c in cols]
+        cols, names = [*cols, "sd"], [*names, "sd"]
     elif res.model == "trend":
         # fitted values at the segment ends read better than an intercept at day 0
         seg["se_hac_slope_per_year"] = seg["se_hac_slope"] * DAYS_PER_YEAR

@@ -30,6 +30,8 @@ _BREAK_COLUMNS = (
     "index",
     "index_ci_lower",
     "index_ci_upper",
+    "index_ci_lower_unclipped",
+    "index_ci_upper_unclipped",
 )
 
 
@@ -44,18 +46,49 @@ def exact_fit(prep: Prepared) -> bool:
     return float(np.max(np.abs(resid))) <= 1e-10 * scale
 
 
-def _coef_at(coef: np.ndarray, days: float) -> float:
-    """Fitted value of one regime's coefficients at ``days``."""
-    return float(coef[0] + (coef[1] * days if coef.size > 1 else 0.0))
+def interval_notes(
+    prep: Prepared, breaks: np.ndarray, ci: np.ndarray, missing: np.ndarray
+) -> tuple[str, ...]:
+    """Say what strucchange's ``breakdates(confint(...))`` warns about: bounds past the data, overlap.
+
+    Overlap is R's test: the lower bound of break ``i + 1`` before the upper bound of break ``i``
+    (on the unclipped bounds).
+    """
+    notes: list[str] = []
+    ok = ~missing
+    if (((ci < 0) | (ci > prep.n - 2)).any(axis=1) & ok).any():
+        notes.append(
+            "Some break-date intervals reached past the data and were clipped to the first/last "
+            "possible break (the unclipped positions are in index_ci_lower_unclipped and "
+            "index_ci_upper_unclipped; strucchange warns 'Confidence intervals outside data time "
+            "interval')."
+        )
+    pairs = [
+        i for i in range(len(breaks) - 1) if ok[i] and ok[i + 1] and ci[i + 1, 0] < ci[i, 1]
+    ]
+    if pairs:
+        which = ", ".join(f"{i + 1} and {i + 2}" for i in pairs)
+        notes.append(
+            f"The intervals of breaks {which} overlap (strucchange warns 'Overlapping confidence "
+            "intervals'): the data do not separate these break dates well; consider fewer breaks."
+        )
+    return tuple(notes)
 
 
 def breaks_frame(
-    prep: Prepared, breaks: np.ndarray, ci: np.ndarray, fit: Any, level: float
+    prep: Prepared,
+    breaks: np.ndarray,
+    ci: np.ndarray,
+    fit: Any,
+    level: float,
+    X: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Dated table of breaks (index ``break`` = 1..m) and notes about clipped intervals.
+    """Dated table of breaks (index ``break`` = 1..m) and notes about the intervals.
 
     Interval bounds the core could not compute (``CI_UNAVAILABLE``) become ``NaT`` and
-    ``<NA>``; bounds beyond the data are clipped to the first/last possible break.
+    ``<NA>``; bounds beyond the data are clipped to the first/last possible break (the
+    ``*_unclipped`` columns keep strucchange's positions). ``X`` (default ``prep.X``) holds the
+    breaking regressors matching ``fit.coef``; the jump is their fitted change at ``first_new``.
     """
     from nkfx.detect._bai_perron import CI_UNAVAILABLE  # lazy: the cores import scipy
 
@@ -63,28 +96,26 @@ def breaks_frame(
     ci = ci.reshape(-1, 2).astype(np.int64)
     missing = (ci == CI_UNAVAILABLE).any(axis=1)
     clipped = np.clip(ci, 0, n - 2)
-    notes: tuple[str, ...] = ()
-    if ((clipped != ci).any(axis=1) & ~missing).any():
-        notes = (
-            "Some break-date intervals reached past the data and were clipped to the "
-            "first/last possible break.",
-        )
+    notes = interval_notes(prep, breaks, ci, missing)
     coef = np.asarray(fit.coef, dtype=np.float64)
+    design = X if X is not None else prep.X
+    if design is None:
+        design = np.ones((n, 1))
     jump = np.array(
-        [
-            _coef_at(coef[i + 1], prep.days[b + 1]) - _coef_at(coef[i], prep.days[b + 1])
-            for i, b in enumerate(breaks)
-        ],
+        [float(design[b + 1] @ (coef[i + 1] - coef[i])) for i, b in enumerate(breaks)],
         dtype=np.float64,
     )
-    bounds = {}
+    bounds: dict[str, Any] = {}
     for j, side in enumerate(("lower", "upper")):
         pos = pd.array(clipped[:, j], dtype="Int64")
         pos[missing] = pd.NA
+        raw = pd.array(ci[:, j], dtype="Int64")
+        raw[missing] = pd.NA
         bounds[f"ci_{side}"] = pd.DatetimeIndex(
             np.where(missing, np.datetime64("NaT"), dates[clipped[:, j]].to_numpy())
         )
         bounds[f"index_ci_{side}"] = pos
+        bounds[f"index_ci_{side}_unclipped"] = raw
     table = pd.DataFrame(
         {
             "last_old": dates[breaks],
@@ -103,14 +134,45 @@ def breaks_frame(
     return table, notes
 
 
-def segments_frame(prep: Prepared, fit: Any) -> pd.DataFrame:
-    """One row per regime: dates, size, coefficients, standard errors, residual sd."""
+def _regression_columns(
+    prep: Prepared, coef: np.ndarray, se: np.ndarray, se_hac: np.ndarray, fixed: Any
+) -> dict[str, Any]:
+    """Columns ``<name>``, ``se_<name>``, ``se_hac_<name>`` for every regressor.
+
+    ``fixed`` (partial change) holds ``(coef, se)`` of the fixed regressors, repeated on every
+    row (their HAC errors are not computed: NaN).
+    """
+    segs = coef.shape[0]
+    breaking = prep.names[: len(prep.names) - prep.n_fixed]
+    out: dict[str, Any] = {}
+    for j, name in enumerate(breaking):
+        out.update({name: coef[:, j], f"se_{name}": se[:, j], f"se_hac_{name}": se_hac[:, j]})
+    if prep.n_fixed:
+        f_coef, f_se = fixed
+        for j, name in enumerate(prep.names[len(breaking) :]):
+            out.update({
+                name: np.full(segs, f_coef[j]),
+                f"se_{name}": np.full(segs, f_se[j]),
+                f"se_hac_{name}": np.full(segs, np.nan),
+            })
+    return out
+
+
+def segments_frame(prep: Prepared, fit: Any, fixed: Any = None) -> pd.DataFrame:
+    """One row per regime: dates, size, coefficients, standard errors, residual sd.
+
+    Regression model: one column per regressor (``fixed``: coefficients and standard errors of
+    the regressors held fixed, see :func:`_regression_columns`).
+    """
     dates = prep.dates
     start, end = np.asarray(fit.start, dtype=np.int64), np.asarray(fit.end, dtype=np.int64)
     coef, se = np.asarray(fit.coef, dtype=np.float64), np.asarray(fit.se, dtype=np.float64)
     se_hac = np.asarray(fit.se_hac, dtype=np.float64)
     cols: dict[str, Any] = {"start": dates[start], "end": dates[end], "n": np.asarray(fit.n, dtype=np.int64)}
-    if prep.model == "mean":
+    if prep.model == "regression":
+        cols.update(_regression_columns(prep, coef, se, se_hac, fixed))
+        cols.update(sd=np.asarray(fit.sigma, dtype=np.float64), rss=np.asarray(fit.rss, dtype=np.float64))
+    elif prep.model == "mean":
         cols.update(
             level=coef[:, 0],
             se=se[:, 0],

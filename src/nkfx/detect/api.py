@@ -14,7 +14,7 @@ Break-date intervals use the ``last_old`` convention too (as strucchange's
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from nkfx.detect._prepare import (
     check_common,
     prepare,
 )
+from nkfx.detect._regressors import with_regressors
 from nkfx.detect.results import Breaks
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
@@ -54,6 +55,9 @@ def detect(
     hac: bool = False,
     het_reg: bool = True,
     het_err: bool = True,
+    regressors: pd.DataFrame | pd.Series | None = None,
+    lags: int | Sequence[int] | None = None,
+    fixed: str | Sequence[str] | None = None,
     **options: Any,
 ) -> Breaks:
     """Find the jumps or structural breaks in a rate series, with dates.
@@ -217,6 +221,19 @@ def detect(
     if trim is None and method == "bai-perron":
         trim = 0.15  # strucchange's default; PELT's own default (2 observations) applies otherwise
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
+    given = [k for k, v in (("regressors", regressors), ("lags", lags), ("fixed", fixed)) if v is not None]
+    if given and method != "bai-perron":
+        raise NkfxValueError(
+            f"{', '.join(given)} apply to method='bai-perron' only (regime regressions); got "
+            f"method={method!r}"
+        )
+    if given:
+        if fixed is not None and regressors is None and lags is None and model == "mean":
+            raise NkfxValueError(
+                "fixed names regressors held constant across regimes, but the model has only the "
+                "intercept; pass regressors= or lags= as well"
+            )
+        prep = with_regressors(prep, regressors=regressors, lags=lags, fixed=fixed)
     return _METHODS[method](
         prep,
         trim=trim,

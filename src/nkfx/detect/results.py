@@ -234,6 +234,10 @@ class Breaks:
     path : pandas.Series or None
         ``method="jumps"``: the smoothed underlying level (analysis scale), which drifts
         between jumps; :attr:`fitted` returns it. ``None`` for the regime models.
+    design : pandas.DataFrame or None
+        ``model="regression"`` (``detect(..., regressors=, lags=)``): the regressors on the
+        analysed dates, one column per coefficient (``const``, ``days``, ``lag1``, ...);
+        ``segments`` has a coefficient column of the same name. ``None`` otherwise.
 
     Examples
     --------
@@ -262,6 +266,7 @@ class Breaks:
     params: dict[str, Any]
     notes: tuple[str, ...] = ()
     path: pd.Series | None = None
+    design: pd.DataFrame | None = None
 
     @property
     def n_breaks(self) -> int:
@@ -283,6 +288,8 @@ class Breaks:
         if self.path is not None:
             return self.path.rename("fitted")
         index = pd.DatetimeIndex(self.series.index)
+        if self.design is not None:
+            return self._fitted_regression(index)
         days = np.asarray((index - index[0]) / pd.Timedelta(days=1), dtype=np.float64)
         starts = index.searchsorted(pd.DatetimeIndex(self.segments["start"]))
         ends = index.searchsorted(pd.DatetimeIndex(self.segments["end"]))
@@ -295,6 +302,17 @@ class Breaks:
         out = np.full(len(index), np.nan)
         for s, e, ai, bi in zip(starts, ends, a, b, strict=True):
             out[s : e + 1] = ai + bi * days[s : e + 1]
+        return pd.Series(out, index=index, name="fitted")
+
+    def _fitted_regression(self, index: pd.DatetimeIndex) -> pd.Series:
+        design = self.design if self.design is not None else pd.DataFrame()
+        starts = index.searchsorted(pd.DatetimeIndex(self.segments["start"]))
+        ends = index.searchsorted(pd.DatetimeIndex(self.segments["end"]))
+        names = list(design.columns)
+        values = design.to_numpy(dtype=np.float64)
+        out = np.full(len(index), np.nan)
+        for row, s, e in zip(self.segments[names].to_numpy(dtype=np.float64), starts, ends, strict=True):
+            out[s : e + 1] = values[s : e + 1] @ row
         return pd.Series(out, index=index, name="fitted")
 
     def to_frame(self) -> pd.DataFrame:
