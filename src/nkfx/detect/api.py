@@ -75,6 +75,8 @@ def detect(
       rate jump when the event happened?*
     - ``"bai-perron"``: exact least-squares segmentation (Bai & Perron 2003) into
       regimes of constant mean (``model="mean"``) or trend (``model="trend"``, in days),
+      or regime regressions on dated ``regressors`` and ``lags`` of the rate, with some
+      coefficients optionally ``fixed`` across regimes (partial structural change),
       with the number of breaks by BIC, LWZ or sequential tests, Bai (1997) break-date
       intervals and the sup-F/UDmax tests. This answers *which eras does the series
       have, and how sure are we of their dates?*
@@ -105,6 +107,10 @@ def detect(
         ``"bai-perron"``: largest number of breaks considered; ``None`` means as many as
         the data allow (``n // h - 1``). The default 5 is lowered to that limit when
         fewer fit; an explicit value above the limit raises an error naming it.
+        strucchange's default, ``ceiling(n / h) - 2``, is the same number unless ``h``
+        divides ``n``; then it is one less, because R leaves out the single partition into
+        segments of exactly ``h`` observations. nkfx keeps it (it is a valid partition, and
+        the UDmax tables cover it); pass ``max_breaks=n // h - 2`` to reproduce R there.
     n_breaks : {"bic", "lwz", "sequential"} or int, default "bic"
         ``"bai-perron"``: how many breaks to keep: minimal BIC (strucchange's default)
         or LWZ; ``"sequential"`` starts from a UDmax rejection at ``alpha`` and adds
@@ -119,6 +125,27 @@ def detect(
     het_reg, het_err : bool, default True
         Allow regressor moments / error variances to differ across regimes in the
         intervals (strucchange's ``het.reg``/``het.err``).
+    regressors : pandas.DataFrame or pandas.Series, optional
+        ``"bai-perron"`` only: regressors of the regime regression, one column per
+        regressor, indexed by dates; every analysed date must have a finite row (extra dates
+        are ignored). The model is then ``y_t = z_t' beta_j + x_t' delta`` in regime ``j``,
+        with an intercept ``const`` (and ``days`` with ``model="trend"``) always included.
+        Regressors are used as given (not logged). ``Breaks.model`` is ``"regression"``,
+        ``Breaks.design`` holds the columns and ``Breaks.segments`` one coefficient column
+        per regressor (with ``se_<name>``, ``se_hac_<name>``).
+    lags : int or list of int, optional
+        ``"bai-perron"`` only: lags of the analysed series (on its scale) as regressors,
+        named ``lag1``, ``lag12``, ...; a lag counts observations (the previous report), not
+        calendar time. The first ``max(lags)`` dates only serve as lags and are dropped, so
+        a monthly series from January 1969 with ``lags=[1, 12]`` is analysed from January
+        1970, as strucchange's Seatbelt example.
+    fixed : str or list of str, optional
+        Names of regressors (``const``, ``days``, ``lag<k>`` or columns of ``regressors``)
+        whose coefficients stay the same in every regime: partial structural change (Bai &
+        Perron 2003). Breaks are found by alternating the exact search given the fixed
+        coefficients with OLS given the breaks, from three starts per number of breaks; the
+        sup-F and UDmax tests use ``q`` = the number of breaking coefficients. Not available
+        with ``n_breaks="sequential"`` or ``hac=True``.
     **options
         Method-specific options; unknown names raise an error.
         ``"jumps"``: ``penalty`` (``"auto"``: 6 log n, or a positive number, in units of
@@ -209,6 +236,16 @@ def detect(
 
     >>> nkfx.detect(rate, method="bai-perron").n_breaks
     3
+
+    A regime regression on the rate's own lag (an AR(1) whose mean and persistence break),
+    and the same with the persistence held fixed (only the intercept breaks):
+
+    >>> ar = nkfx.detect(rate, method="bai-perron", lags=[1], n_breaks=1)
+    >>> list(ar.segments.columns[3:6])
+    ['const', 'se_const', 'se_hac_const']
+    >>> part = nkfx.detect(rate, method="bai-perron", lags=1, fixed="lag1", n_breaks=1)
+    >>> part.breaks["first_new"].iloc[0].date(), part.segments["lag1"].nunique()
+    (datetime.date(2022, 7, 18), 1)
     """
     method = check_option("method", method, tuple(_METHODS))
     check_common(model=model, scale=scale, hac=hac)
