@@ -727,3 +727,20 @@ def test_read_prices_from_a_wide_city_table_like_daily_nks_sheet() -> None:
     assert result.rates["won_adjustment"].tolist() == ["kept_as_reported"] * 3 + ["none"] * 3
     with pytest.raises(NkfxValueError, match="no good given and no column names one"):
         read_prices(table, old_won="keep")
+
+
+def test_a_rate_outside_its_own_range_is_quarantined() -> None:
+    # Found by fuzzing (issue 18): rate 12000 with rate_high 900 was accepted.
+    frame = pd.DataFrame({
+        "date": ["2022-01-01", "2022-01-02", "2022-01-03", "2022-01-04", "2022-01-05"],
+        "city": "Hyesan", "currency": "CNY", "source": "x",
+        "rate": [12000.0, 1.0, 900.0, None, 850.0],
+        "rate_low": [None, 60804.0, 850.0, 800.0, 850.0],
+        "rate_high": [900.0, None, 950.0, 1000.0, None]})
+    before = frame.copy()
+    result = read_rates(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    assert result.rates["rate"].tolist() == [900.0, 900.0, 850.0]
+    assert result.quarantine[["row", "column", "reason"]].values.tolist() == [
+        [0, "rate", "rate is above rate_high"], [1, "rate", "rate is below rate_low"]]
+    assert len(result.rates) + len(result.quarantine) == result.rows_read

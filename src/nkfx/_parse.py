@@ -298,6 +298,12 @@ def rate_values(fields: dict[str, pd.Series],
             reversed_ = out_low > out_high
         problems.add(reversed_, REASONS[REVERSED],
                      "rate_low" if "rate_low" in fields else "rate")
+        # A rate outside its own reported range is a slip in one of the three numbers
+        # (e.g. rate 12000 with rate_high 900): which one is unknowable, so the row waits.
+        with np.errstate(invalid="ignore"):
+            below, above = rate < out_low, rate > out_high
+        problems.add(below & ~reversed_, "rate is below rate_low", "rate")
+        problems.add(above & ~reversed_ & ~below, "rate is above rate_high", "rate")
     return rate, out_low, out_high
 
 

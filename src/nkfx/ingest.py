@@ -111,7 +111,8 @@ def read_rates(
         Reasons: "date is missing", "date is not a date" (day-first/month-first dates
         such as 05/10/2022 are not guessed), "rate is missing" / "is not a number" /
         "is zero" / "is negative" / "is not finite" (likewise for rate_low, rate_high),
-        "rate_low is above rate_high", "currency is missing", "currency is not
+        "rate_low is above rate_high", "rate is below rate_low", "rate is above
+        rate_high" (a range must hold its rate), "currency is missing", "currency is not
         recognised", "dated before the 2009-11-30 redenomination (old won)".
 
     Raises
