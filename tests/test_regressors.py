@@ -267,3 +267,19 @@ def test_trend_model_with_a_regressor_and_lags(weekly: pd.Series) -> None:
     assert res.design["days"].iloc[0] == 0.0  # type: ignore[index]
     assert res.params["lags"] == [2]
     assert "lag_note" in res.params
+
+
+def test_sup_f_with_lags_matches_strucchange_fstats(seatbelt: pd.Series, pure_ref: Any) -> None:
+    ref = pure_ref["fstats"]
+    res = nkfx.sup_f_test(seatbelt, scale="level", lags=[1, 12], trim=0.1)
+    path = res.detail["f_path"]
+    np.testing.assert_allclose(path.to_numpy(), ref["fstats"], rtol=1e-8)
+    dates = pd.to_datetime(pure_ref["dates"])
+    assert path.index[0] == dates[ref["from_r"]]  # first_new of R's first candidate
+    assert res.statistic == pytest.approx(ref["sup_f"], rel=1e-9)
+    assert res.last_old == dates[ref["argmax_r"] - 1]
+    assert res.df[0] == 3.0
+    # R: Hansen's (1997) approximation; nkfx: the simulated sup-F null (q = 3, trim 0.1)
+    assert res.pvalue == pytest.approx(ref["p_value"], abs=0.002)
+    same = _seatbelt(seatbelt).tests["supF"]
+    assert same.statistic == pytest.approx(res.statistic, rel=1e-12)

@@ -7,6 +7,7 @@ Both take the same data as :func:`nkfx.detect.api.detect` and return a dated
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -167,6 +168,8 @@ def sup_f_test(
     pvalue: str = "auto",
     n_boot: int = 199,
     seed: int = 0,
+    regressors: pd.DataFrame | pd.Series | None = None,
+    lags: int | Sequence[int] | None = None,
 ) -> TestResult:
     """Andrews' sup-F test for one break at an unknown date.
 
@@ -197,6 +200,10 @@ def sup_f_test(
         Number of bootstrap series (at least 19).
     seed : int, default 0
         Seed of the bootstrap draws; results are reproducible.
+    regressors, lags : optional
+        Regime regression as in :func:`detect`: every coefficient (intercept, ``days``,
+        ``lag<k>``, the regressors' columns) may break, and the null has ``q`` = their number
+        of degrees of freedom. The bootstrap keeps the regressors fixed (lags included).
 
     Returns
     -------
@@ -243,6 +250,10 @@ def sup_f_test(
     check_common(model=model, scale=scale, hac=hac)
     boot = resolve_pvalue(pvalue, hac, n_boot, seed)
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
+    if regressors is not None or lags is not None:
+        from nkfx.detect._regressors import with_regressors
+
+        prep = with_regressors(prep, regressors=regressors, lags=lags, fixed=None)
     h, rule = resolve_h(trim, prep.dates, prep.k)
     params = run_params(prep, method="supF", trim=trim, h=h, rule=rule, hac=hac, **boot)
     null = "no break (alternative: one break at an unknown date)"

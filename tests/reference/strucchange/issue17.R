@@ -55,6 +55,14 @@ ci <- vapply(1:max_m, function(m) {
   obj(m = m, lower_r = arr(ci[, 1]), breakpoints_r = arr(ci[, 2]), upper_r = arr(ci[, 3]),
       warnings = if (length(w)) str_arr(w) else "[]")
 }, "")
+fs <- Fstats(y ~ ylag1 + ylag12, data = seatbelt, from = 0.1)
+st <- sctest(fs, type = "supF")
+stopifnot(length(fs$Fstats) == n - 2 * floor(0.1 * n) + 1)
+fstats_json <- obj(r_call = "\"sctest(Fstats(y ~ ylag1 + ylag12, data = seatbelt, from = 0.1), type = 'supF')\"",
+                   from_r = as.integer(floor(0.1 * n)), to_r = as.integer(n - floor(0.1 * n)),
+                   fstats = arr(as.numeric(fs$Fstats)),
+                   sup_f = num(unname(st$statistic)), p_value = num(st$p.value),
+                   argmax_r = fs$breakpoint)
 fm2 <- lm(y ~ breakfactor(breakpoints(bp, breaks = 2))/(ylag1 + ylag12) - 1, data = seatbelt)
 coef2 <- matrix(coef(fm2), nrow = 3)  # rows: segments; columns: intercept, ylag1, ylag12
 pure <- obj(
@@ -68,7 +76,8 @@ pure <- obj(
   path = paste0("[", paste(path, collapse = ",\n"), "]"),
   bic_breaks = length(breakpoints(bp)$breakpoints[!is.na(breakpoints(bp)$breakpoints)]),
   ci = paste0("[", paste(ci, collapse = ",\n"), "]"),
-  coef_m2 = mat(coef2), rss_m2 = num(sum(residuals(fm2)^2))
+  coef_m2 = mat(coef2), rss_m2 = num(sum(residuals(fm2)^2)),
+  fstats = fstats_json
 )
 writeLines(pure, file.path(source_dir, "bp_seatbelt_pure.json"))
 
