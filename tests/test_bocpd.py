@@ -134,3 +134,39 @@ def test_bad_input_raises() -> None:
         bocpd(np.zeros(3), np.zeros(2), PRIOR)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         bocpd(np.zeros(3), np.array([np.nan, 0.0, 0.5]), PRIOR)
+
+
+def _daily(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Prior]:
+    """Piecewise-constant log level (new regime w.p. 1/100), as benchmarks/bench_bocpd.py."""
+    rng = np.random.default_rng(seed)
+    regime = np.cumsum(rng.random(n) < 1 / 100)
+    x = 8.5 + np.cumsum(rng.normal(0, 0.1, regime[-1] + 1))[regime] + rng.normal(0, 0.01, n)
+    h = np.full(n, 1 / 100)
+    h[0] = np.nan
+    return x, h, Prior(mu0=float(np.median(x)), kappa0=0.01, alpha0=1.0, beta0=1e-4)
+
+
+def test_pruning_reports_threshold_and_mass_dropped() -> None:
+    x, h, prior = _daily(1500)
+    exact = bocpd(x, h, prior, threshold=0.0)
+    assert exact.threshold == 0.0
+    assert exact.mass_dropped == pytest.approx(0.0, abs=1e-12)
+    res = bocpd(x, h, prior, threshold=1e-4)
+    assert res.threshold == 1e-4
+    # each step drops less than (number of run lengths) x threshold, and something is dropped
+    assert 0.0 < res.mass_dropped_max <= res.max_active * 1e-4
+    assert res.mass_dropped_max <= res.mass_dropped < 1500 * res.max_active * 1e-4
+    assert res.max_active < exact.max_active
+
+
+def test_pruned_filtering_within_1e6_of_exact_recursion() -> None:
+    x, h, prior = _daily(2000)
+    res = bocpd(x, h, prior, max_run=1000, smooth=False)
+    assert float(np.nanmax(np.abs(res.change_filtered - bocpd_quadratic(x, h, prior)))) <= 1e-6
+
+
+@pytest.mark.slow
+def test_pruned_filtering_within_1e6_of_exact_recursion_at_10000() -> None:
+    x, h, prior = _daily(10_000)
+    res = bocpd(x, h, prior, max_run=1000, smooth=False)
+    assert float(np.nanmax(np.abs(res.change_filtered - bocpd_quadratic(x, h, prior)))) <= 1e-6

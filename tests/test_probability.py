@@ -39,6 +39,11 @@ def test_step_found_at_the_right_date(rng: np.random.Generator) -> None:
     np.testing.assert_allclose(res.probability.to_numpy()[1:], core.change_smoothed[1:])
     k = s.index.get_loc(first_new)
     assert res.window(s.index[k - 3], s.index[k + 2]) == pytest.approx(window_probability(core, k - 3, k + 2))
+    # the pruning is reported: threshold, mass dropped (here well below the threshold's scale)
+    assert res.params["threshold"] == 1e-9
+    assert res.params["mass_dropped"] == pytest.approx(core.mass_dropped)
+    assert 0.0 <= res.params["mass_dropped_max"] <= res.params["mass_dropped"] < 1e-4
+    assert "filtering mass dropped" in res.summary()
 
 
 def test_gap_aware_hazard_makes_a_change_more_probable_over_a_long_gap() -> None:

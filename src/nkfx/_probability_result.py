@@ -170,6 +170,9 @@ class ChangeProbability:
             f"  posterior: {'smoothed (all data)' if p['smooth'] else 'filtering'}; "
             f"log evidence {self.log_evidence:.2f}; expected number of changes "
             f"{float(np.nansum(self.probability.to_numpy())):.2f}",
+            f"  pruning: run lengths below {p['threshold']:.3g} dropped, at most {p['max_run']} kept; "
+            f"filtering mass dropped {p.get('mass_dropped', float('nan')):.3g} in all, "
+            f"{p.get('mass_dropped_max', float('nan')):.3g} at most at one date",
             "  dates with P(change) >= 0.5: "
             + (", ".join(f"{d.date()} ({v:.2f})" for d, v in
                          zip(pd.DatetimeIndex(top.index), top.to_numpy(), strict=True)) or "none"),

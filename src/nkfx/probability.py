@@ -107,7 +107,7 @@ def change_probability(
     hazard: float | None = None,
     prior: Mapping[str, float] | None = None,
     smooth: bool = True,
-    threshold: float = 1e-8,
+    threshold: float = 1e-9,
     max_run: int | None = 1000,
 ) -> ChangeProbability:
     """Posterior probability of a change in regime at each date (Bayesian online change points).
@@ -146,8 +146,12 @@ def change_probability(
         for returns), ``kappa0 = s**2 / var`` so a regime mean may lie anywhere in the data.
     smooth : bool, default True
         Also run the backward pass: probabilities given all the data (else filtering).
-    threshold : float, default 1e-8
-        Drop run lengths with a filtering probability below this.
+    threshold : float, default 1e-9
+        Drop run lengths with a filtering probability below this. The filtering mass
+        dropped is reported in ``params``: ``mass_dropped`` (summed over all dates) and
+        ``mass_dropped_max`` (the largest at one date). Measured on a simulated daily
+        series of 10,000 values, filtering probabilities then differ from the exact
+        (unpruned) recursion by at most 1e-6 (``benchmarks/bench_bocpd.py``).
     max_run : int or None, default 1000
         Keep at most this many run lengths (the most probable ones).
 
@@ -198,6 +202,7 @@ def change_probability(
     params = {"model": model, "scale": scale, "hazard_rule": rule, "prior": resolved,
               "smooth": smooth, "threshold": threshold, "max_run": max_run, "city": city,
               "currency": currency, "source": source, "max_active_runs": core.max_active,
+              "mass_dropped": core.mass_dropped, "mass_dropped_max": core.mass_dropped_max,
               "input": list(notes)}
     return ChangeProbability(
         values=values, probability=prob, filtered=filtered,

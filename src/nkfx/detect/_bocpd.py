@@ -1,6 +1,6 @@
 """Bayesian online change-point detection (Adams & MacKay 2007), numeric core.
 
-numpy (and :mod:`math`) only. The model: the series is cut into segments; a new
+numpy, :mod:`math` and numba (the loops). The model: the series is cut into segments; a new
 segment starts at observation ``t >= 1`` with probability ``hazard[t]``
 (independently of the past); within a segment the observations are i.i.d.
 ``N(mu, 1/tau)`` with ``(mu, tau)`` drawn from a Normal–Gamma prior
@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from nkfx.detect._costs import jit
 
 __all__ = ["BocpdResult", "Prior", "bocpd", "bocpd_quadratic", "gap_hazard", "window_probability"]
 
@@ -41,6 +44,8 @@ class BocpdResult:
     ``prob`` holds the smoothed posterior when ``smoothed`` is true, else the filtering one.
     ``change_filtered[t] = P(r_t = 0 | x_0..x_t)``; ``change_smoothed[t] = P(r_t = 0 | all x)``
     (NaN when not smoothed); both are NaN at ``t = 0``, where a segment starts by definition.
+    ``threshold`` is the pruning threshold used; ``mass_dropped`` the filtering probability
+    removed by pruning summed over all steps, ``mass_dropped_max`` its largest value at one step.
     """
 
     offsets: np.ndarray
@@ -52,6 +57,9 @@ class BocpdResult:
     log_evidence: float
     max_active: int
     smoothed: bool
+    threshold: float = 0.0
+    mass_dropped: float = 0.0
+    mass_dropped_max: float = 0.0
 
 
 def gap_hazard(days: np.ndarray, expected_run_days: float) -> np.ndarray:
@@ -86,63 +94,51 @@ def bocpd(
     hazard: np.ndarray,
     prior: Prior,
     *,
-    threshold: float = 1e-8,
+    threshold: float = 1e-9,
     max_run: int | None = None,
     smooth: bool = True,
 ) -> BocpdResult:
-    """Run the truncated forward (and optionally backward) recursion; see the module docstring."""
+    """Run the pruned forward (and optionally backward) recursion; see the module docstring.
+
+    The loops are compiled with numba (:func:`nkfx.detect._costs.jit`). ``mass_dropped`` on
+    the result is the filtering mass removed by pruning, summed over all steps.
+
+    Examples
+    --------
+    >>> x = np.r_[np.zeros(20), np.full(20, 3.0)] + np.random.default_rng(0).normal(0, 0.1, 40)
+    >>> h = np.full(40, 0.05)
+    >>> res = bocpd(x, h, Prior(0.0, 0.1, 1.0, 0.01))
+    >>> int(np.nanargmax(res.change_smoothed)), res.mass_dropped < 1e-6
+    (20, True)
+    """
     x, hazard = _check(x, hazard)
     n = x.size
     if n == 0:
         raise ValueError("x must hold at least one observation")
     tab = _Tables(prior, n)
-    rows = tab.rows
     log_thr = math.log(threshold) if threshold > 0 else -math.inf
     lp0 = tab.logpred(x, prior.mu0, prior.beta0, 0)  # prior predictive of every observation
-    log_h = np.log(hazard)
-    log_1mh = np.log1p(-hazard)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_h = np.log(hazard)
+        log_1mh = np.log1p(-hazard)
     # a new run started at t has absorbed x[t] only: its state is known in advance
     d0 = x - prior.mu0
     start_mu = prior.mu0 + d0 * tab.gain[0]
     start_beta = prior.beta0 + d0 * d0 * tab.spread[0]
-    # state rows: posterior mean, beta, run length r (kappa and alpha follow from r: r+1 obs
-    # absorbed); one column per retained run length
-    state = np.array([[start_mu[0]], [start_beta[0]], [0.0]])
-    la = np.zeros(1)
-    change_f = np.full(n, np.nan)
-    log_ev = float(lp0[0])
-    runs_t, la_t, lp_t = [state[2]], [la], [_EMPTY]
-    keep_t = [np.zeros(1, dtype=np.int64)]
-    max_active = 1
-    for t in range(1, n):
-        const, df_scale, power, gain, spread = rows[:, state[2].astype(np.intp) + 1]
-        d = x[t] - state[0]
-        d2 = d * d
-        beta = state[1]
-        lp = const - 0.5 * np.log(beta) - power * np.log1p(d2 / (beta * df_scale))
-        new = np.empty(lp.size + 1)
-        new[0] = log_h[t] + lp0[t]
-        np.add(la, lp, out=new[1:])
-        new[1:] += log_1mh[t]
-        top = new.max()
-        lse = top + math.log(np.exp(new - top).sum())
-        log_ev += lse
-        new -= lse
-        change_f[t] = math.exp(new[0])
-        keep = _prune(new, log_thr, max_run)
-        cand = np.empty((3, lp.size + 1))
-        cand[:, 0] = (start_mu[t], start_beta[t], 0.0)
-        cand[0, 1:] = state[0] + d * gain
-        cand[1, 1:] = beta + d2 * spread
-        cand[2, 1:] = state[2] + 1.0
-        state = cand[:, keep]
-        la = new[keep]
-        runs_t.append(state[2].copy())  # a copy: a view would keep the whole state alive
-        la_t.append(la)
-        lp_t.append(lp)
-        keep_t.append(keep)
-        max_active = max(max_active, la.size)
-    return _assemble(runs_t, la_t, lp_t, keep_t, lp0, hazard, change_f, log_ev, max_active, smooth)
+    fwd = _forward(x, log_h, log_1mh, lp0, start_mu, start_beta, tab.const, tab.df_scale,
+                   tab.power, tab.gain, tab.spread, log_thr, -1 if max_run is None else int(max_run))
+    offsets, runs, la, parent, lpc, change_f, log_ev, max_active, dropped, dropped_max = fwd
+    change_s = np.full(n, np.nan)
+    if smooth:
+        _backward(offsets, la, parent, lpc, lp0, log_h, log_1mh, int(max_active))
+        prob = la  # overwritten in place by the smoothed posterior
+        change_s[1:] = prob[offsets[1:-1]]  # run length 0 is the first entry of each step
+        offsets, runs, prob = _compact(offsets, runs, prob, 1e-12)
+    else:
+        prob = np.exp(la)
+    mean_run = _mean_run(offsets, runs, prob)
+    return BocpdResult(offsets, runs, prob, change_f, change_s, mean_run, float(log_ev),
+                       int(max_active), smooth, float(threshold), float(dropped), float(dropped_max))
 
 
 class _Tables:
@@ -169,85 +165,186 @@ class _Tables:
         return out
 
 
-def _prune(la: np.ndarray, log_thr: float, max_run: int | None) -> np.ndarray:
-    """Return the indices of run lengths kept: mass above threshold, at most ``max_run``, 0 always."""
-    keep = np.flatnonzero(la > log_thr)
-    if max_run is not None and keep.size > max_run:
-        top = np.argpartition(la[keep], keep.size - max_run)[keep.size - max_run:]
-        keep = np.sort(keep[top])
-    if keep.size == 0 or keep[0] != 0:
-        keep = np.concatenate([[0], keep])
-    return keep
+@jit
+def _forward(
+    x: np.ndarray, log_h: np.ndarray, log_1mh: np.ndarray, lp0: np.ndarray, start_mu: np.ndarray,
+    start_beta: np.ndarray, const: np.ndarray, df_scale: np.ndarray, power: np.ndarray,
+    gain: np.ndarray, spread: np.ndarray, log_thr: float, max_run: int,
+) -> tuple[Any, ...]:
+    """Pruned filtering recursion; stores what the backward pass needs, step after step.
+
+    Per stored entry: run length, filtering log-probability, index of the parent entry at the
+    previous step and the log predictive of the observation under that parent.
+    """
+    n = x.size
+    mu, beta, run, la = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1, np.int64), np.empty(n + 1)
+    nmu, nbeta, nrun, nla = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1, np.int64), np.empty(n + 1)
+    new, lp, keep = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1, np.int64)
+    cap = max(64 * n, 1024)
+    runs_s, la_s = np.empty(cap, np.int32), np.empty(cap)
+    par_s, lpc_s = np.empty(cap, np.int32), np.empty(cap)
+    offsets = np.zeros(n + 1, np.int64)
+    change_f = np.full(n, np.nan)
+    size = 1
+    mu[0], beta[0], run[0], la[0] = start_mu[0], start_beta[0], 0, 0.0
+    runs_s[0], la_s[0], par_s[0], lpc_s[0] = 0, 0.0, -1, 0.0
+    offsets[1] = pos = 1
+    log_ev, max_active, dropped, dropped_max = lp0[0], 1, 0.0, 0.0
+    for t in range(1, n):
+        xt = x[t]
+        new[0] = top = log_h[t] + lp0[t]
+        for i in range(size):
+            m = run[i] + 1
+            d = xt - mu[i]
+            z = d * d / (beta[i] * df_scale[m])
+            lp[i] = const[m] - 0.5 * math.log(beta[i]) - power[m] * math.log1p(z)
+            new[i + 1] = la[i] + lp[i] + log_1mh[t]
+            top = max(top, new[i + 1])
+        s = 0.0
+        for i in range(size + 1):
+            s += math.exp(new[i] - top)
+        lse = top + math.log(s)
+        log_ev += lse
+        for i in range(size + 1):
+            new[i] -= lse
+        change_f[t] = math.exp(new[0])
+        kept = _prune_nb(new, size + 1, log_thr, max_run, keep)
+        lost = 1.0
+        if pos + kept > cap:  # grow the stores
+            cap = 2 * cap + kept
+            runs_s, la_s = _grow(runs_s, cap), _grow(la_s, cap)
+            par_s, lpc_s = _grow(par_s, cap), _grow(lpc_s, cap)
+        for j in range(kept):
+            i = keep[j]
+            lost -= math.exp(new[i])
+            if i == 0:
+                nmu[j], nbeta[j], nrun[j] = start_mu[t], start_beta[t], 0
+                par_s[pos + j], lpc_s[pos + j] = -1, 0.0
+            else:
+                p = i - 1
+                m = run[p] + 1
+                d = xt - mu[p]
+                nmu[j], nbeta[j], nrun[j] = mu[p] + d * gain[m], beta[p] + d * d * spread[m], m
+                par_s[pos + j], lpc_s[pos + j] = p, lp[p]
+            nla[j] = new[i]
+            runs_s[pos + j], la_s[pos + j] = nrun[j], new[i]
+        lost = max(lost, 0.0)
+        dropped += lost
+        dropped_max = max(dropped_max, lost)
+        mu, nmu, beta, nbeta, run, nrun, la, nla = nmu, mu, nbeta, beta, nrun, run, nla, la
+        size = kept
+        pos += kept
+        offsets[t + 1] = pos
+        max_active = max(max_active, kept)
+    return (offsets, runs_s[:pos].copy(), la_s[:pos].copy(), par_s[:pos].copy(), lpc_s[:pos].copy(),
+            change_f, log_ev, max_active, dropped, dropped_max)
 
 
-def _assemble(
-    runs_t: list[np.ndarray],
-    la_t: list[np.ndarray],
-    lp_t: list[np.ndarray],
-    keep_t: list[np.ndarray],
-    lp0: np.ndarray,
-    hazard: np.ndarray,
-    change_f: np.ndarray,
-    log_ev: float,
-    max_active: int,
-    smooth: bool,
-) -> BocpdResult:
-    n = len(runs_t)
-    sizes = np.array([r.size for r in runs_t], dtype=np.int64)
-    runs = np.concatenate(runs_t).astype(np.int64)
-    step = np.repeat(np.arange(n), sizes)
-    if smooth:
-        prob = np.concatenate(_backward(la_t, lp_t, keep_t, lp0, hazard))
-    else:
-        prob = np.exp(np.concatenate(la_t))
-    change_s = np.full(n, np.nan)
-    if smooth:
-        change_s[1:] = prob[np.cumsum(sizes)[:-1]]  # run length 0 is the first entry of each step
-        # smoothed entries below 1e-12 carry nothing worth storing (run length 0 is kept)
-        keep = (prob > 1e-12) | (runs == 0)
-        runs, prob, step = runs[keep], prob[keep], step[keep]
-        sizes = np.bincount(step, minlength=n)
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
-    mean_run = np.bincount(step, runs * prob, n) / np.bincount(step, prob, n)
-    return BocpdResult(offsets, runs, prob, change_f, change_s, mean_run, log_ev, max_active, smooth)
+@jit
+def _grow(a: np.ndarray, cap: int) -> np.ndarray:
+    out = np.empty(cap, a.dtype)
+    out[: a.size] = a
+    return out
 
 
+@jit
+def _prune_nb(new: np.ndarray, size: int, log_thr: float, max_run: int, keep: np.ndarray) -> int:
+    """Write the indices of the candidates kept into ``keep`` (ascending); return their count.
+
+    Kept: mass above ``log_thr``, at most ``max_run`` of them (the most probable), 0 always.
+    """
+    count = 0
+    for i in range(size):
+        if new[i] > log_thr:
+            count += 1
+    cut = log_thr
+    strict = True
+    if max_run > 0 and count > max_run:
+        vals = np.empty(count)
+        c = 0
+        for i in range(size):
+            if new[i] > log_thr:
+                vals[c] = new[i]
+                c += 1
+        cut = np.partition(vals, count - max_run)[count - max_run]  # the max_run-th largest
+        strict = False
+    kept = 0
+    for i in range(size):
+        ok = (new[i] > cut) if strict else (new[i] >= cut and new[i] > log_thr)
+        if ok or i == 0:
+            keep[kept] = i
+            kept += 1
+    return kept
+
+
+@jit
 def _backward(
-    la_t: list[np.ndarray],
-    lp_t: list[np.ndarray],
-    keep_t: list[np.ndarray],
-    lp0: np.ndarray,
-    hazard: np.ndarray,
-) -> list[np.ndarray]:
-    """Smoothed run-length posteriors from the stored forward quantities."""
-    n = len(la_t)
-    lb = np.zeros(la_t[-1].size)
-    post: list[np.ndarray] = [np.empty(0)] * n
-    post[-1] = _normalise(la_t[-1])
-    log_h = np.log(hazard)
-    log_1mh = np.log1p(-hazard)
+    offsets: np.ndarray, la: np.ndarray, parent: np.ndarray, lpc: np.ndarray, lp0: np.ndarray,
+    log_h: np.ndarray, log_1mh: np.ndarray, max_active: int,
+) -> None:
+    """Smoothed run-length posteriors, written over the filtering ones in ``la``."""
+    n = offsets.size - 1
+    lb, lbn = np.zeros(max_active + 1), np.empty(max_active + 1)
+    _normalise_nb(la, offsets[n - 1], offsets[n], lb)
     for t in range(n - 2, -1, -1):
-        # lb at t from lb at t+1: a run either grows (if that candidate was kept) or a new one
-        # starts; keep[0] == 0 (the new run) is always kept
-        keep = keep_t[t + 1]
-        grow = np.empty(la_t[t].size)
-        grow.fill(-np.inf)
-        grow[keep[1:] - 1] = lb[1:]
-        grow += lp_t[t + 1]
-        grow += log_1mh[t + 1]
-        lb = np.logaddexp(grow, log_h[t + 1] + lp0[t + 1] + lb[0])
-        lb -= lb.max()  # a constant shift per step keeps the numbers small
-        post[t] = _normalise(la_t[t] + lb)
-        lp_t[t + 1] = keep_t[t + 1] = _EMPTY  # free memory as we go
-    return post
+        a, b, c, d = offsets[t], offsets[t + 1], offsets[t + 1], offsets[t + 2]
+        for i in range(b - a):
+            lbn[i] = -np.inf
+        base = log_h[t + 1] + lp0[t + 1] + lb[0]
+        for j in range(1, d - c):  # a run either grows (if that candidate was kept) or restarts
+            lbn[parent[c + j]] = lb[j] + lpc[c + j] + log_1mh[t + 1]
+        top = -np.inf
+        for i in range(b - a):
+            u, v = lbn[i], base
+            hi = max(u, v)
+            lbn[i] = hi + math.log1p(math.exp(-abs(u - v))) if u > -np.inf else v
+            top = max(top, lbn[i])
+        for i in range(b - a):
+            lbn[i] -= top  # a constant shift per step keeps the numbers small
+        lb, lbn = lbn, lb
+        _normalise_nb(la, a, b, lb)
 
 
-_EMPTY = np.empty(0)
+@jit
+def _normalise_nb(la: np.ndarray, a: int, b: int, lb: np.ndarray) -> None:
+    top = -np.inf
+    for i in range(a, b):
+        top = max(top, la[i] + lb[i - a])
+    s = 0.0
+    for i in range(a, b):
+        la[i] = math.exp(la[i] + lb[i - a] - top)
+        s += la[i]
+    for i in range(a, b):
+        la[i] /= s
 
 
-def _normalise(logw: np.ndarray) -> np.ndarray:
-    out: np.ndarray = np.exp(logw - logw.max())
-    out /= out.sum()
+@jit
+def _compact(
+    offsets: np.ndarray, runs: np.ndarray, prob: np.ndarray, floor: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop entries with probability below ``floor`` (run length 0 is kept)."""
+    n = offsets.size - 1
+    out_off = np.zeros(n + 1, np.int64)
+    pos = 0
+    for t in range(n):
+        for i in range(offsets[t], offsets[t + 1]):
+            if prob[i] > floor or runs[i] == 0:
+                runs[pos], prob[pos] = runs[i], prob[i]
+                pos += 1
+        out_off[t + 1] = pos
+    return out_off, runs[:pos].copy(), prob[:pos].copy()
+
+
+@jit
+def _mean_run(offsets: np.ndarray, runs: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    n = offsets.size - 1
+    out = np.empty(n)
+    for t in range(n):
+        s, w = 0.0, 0.0
+        for i in range(offsets[t], offsets[t + 1]):
+            s += runs[i] * prob[i]
+            w += prob[i]
+        out[t] = s / w
     return out
 
 
