@@ -401,3 +401,54 @@ def test_bootstrap_power_is_monotone_in_the_break() -> None:
     assert rates == sorted(rates)
     assert rates[2] >= 0.9
     assert rates[3] >= 0.99
+
+
+def test_compiled_mean_shift_path_equals_the_fft_path() -> None:
+    # the general path (segment fits + batched FFT Wald) and the per-date reference
+    from nkfx.detect._hac_mean import mean_shift_paths
+    from nkfx.detect._hac_path import _batched_wald, _segment_fits
+
+    rng = np.random.default_rng(7)
+    n = 240
+    Y = np.stack([_ar1(rng, n, 0.5), _ar1(rng, n, 0.8) + 1.5 * (np.arange(n) > 150),
+                  100.0 + rng.standard_normal(n)])
+    b = np.arange(35, n - 36)
+    X = np.ones((n, 1))
+    fast = mean_shift_paths(Y, b)
+    xx = np.cumsum(X[:, :, None] * X[:, None, :], axis=0)
+    for i in range(3):
+        e, d = _segment_fits(Y[i], X, xx, np.cumsum(Y[i][:, None] * X, axis=0), b)
+        np.testing.assert_allclose(fast[i], _batched_wald(e, d, X, b), rtol=1e-8)
+        ref = [hac_wald(Y[i], X, int(j)) for j in b[::25]]
+        np.testing.assert_allclose(fast[i, ::25], ref, rtol=1e-8)
+    np.testing.assert_array_equal(hac_f_paths(Y, X, b), fast)  # the dispatch
+    # the break series peaks at its break
+    assert abs(int(b[np.argmax(fast[1])]) - 150) <= 15
+
+
+def test_early_stopping_besag_clifford() -> None:
+    rng = np.random.default_rng(3)
+    n = 120
+    X = np.ones((n, 1))
+    null_y = _ar1(rng, n, 0.3)
+    test = sup_f(null_y, h=18, hac=True)
+    full = _fboot.bootstrap_sup_f(test, null_y, X, h=18, hac=True, n_boot=199, seed=1)
+    early = _fboot.bootstrap_sup_f(test, null_y, X, h=18, hac=True, n_boot=199, seed=1, stop_after=10)
+    used = early.detail["n_boot_used"]
+    # the same draws in the same order: the first `used` supF values are the full run's
+    np.testing.assert_array_equal(early.detail["null_draws"], full.detail["null_draws"][:used])
+    assert early.detail["stopped_early"]
+    assert used < 199
+    assert int(np.sum(full.detail["null_draws"][:used] >= test.statistic)) == 10
+    assert early.pvalue == pytest.approx(10 / used)
+    assert early.pvalue > 0.05
+    assert full.pvalue > 0.05
+    assert "stopped early" in _fboot.bootstrap_note(early)[0]
+    # a clear break never stops early: the p-value is the full bootstrap's
+    br_y = null_y + 2.0 * (np.arange(n) >= 60)
+    br_test = sup_f(br_y, h=18, hac=True)
+    a = _fboot.bootstrap_sup_f(br_test, br_y, X, h=18, hac=True, n_boot=99, seed=2)
+    b = _fboot.bootstrap_sup_f(br_test, br_y, X, h=18, hac=True, n_boot=99, seed=2, stop_after=10)
+    assert not b.detail["stopped_early"]
+    assert b.detail["n_boot_used"] == 99
+    assert b.pvalue == a.pvalue == 0.01

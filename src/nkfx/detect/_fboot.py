@@ -49,8 +49,42 @@ def _meta(
     return out
 
 
+def _sequential_paths(
+    Y: FloatArray, X: FloatArray, h: int, hac: bool, stat: float, stop_after: int | None
+) -> FloatArray:
+    """F paths of the draws in order, stopping once ``stop_after`` supF draws reach ``stat``.
+
+    Besag & Clifford's (1991) sequential Monte Carlo test: the draws are the same whatever the
+    stopping; only the ones after the ``stop_after``-th exceedance are never computed.
+    """
+    if stop_after is None:
+        return _paths(Y, X, h, hac)
+    done: list[FloatArray] = []
+    count = 0
+    for start in range(0, Y.shape[0], _BATCH):
+        paths = _paths(Y[start : start + _BATCH], X, h, hac)
+        hits = np.cumsum(paths.max(axis=1) >= stat) + count
+        if hits[-1] >= stop_after:
+            done.append(paths[: int(np.argmax(hits >= stop_after)) + 1])
+            break
+        done.append(paths)
+        count = int(hits[-1])
+    return np.concatenate(done)
+
+
+_BATCH = 16
+
+
 def bootstrap_sup_f(
-    test: FTest, y: FloatArray, X: FloatArray, *, h: int, hac: bool, n_boot: int, seed: int
+    test: FTest,
+    y: FloatArray,
+    X: FloatArray,
+    *,
+    h: int,
+    hac: bool,
+    n_boot: int,
+    seed: int,
+    stop_after: int | None = None,
 ) -> FTest:
     """Replace the asymptotic supF, aveF and expF p-values by sieve-bootstrap ones.
 
@@ -66,6 +100,12 @@ def bootstrap_sup_f(
         Whether ``test`` used the HAC statistic.
     n_boot, seed : int
         Number of bootstrap series and the seed.
+    stop_after : int, optional
+        Stop early once this many bootstrap supF values reach the observed one (Besag &
+        Clifford 1991): the p-value is then ``stop_after / L`` after ``L`` draws, a valid
+        p-value that is clearly far above any usual level, and ``detail`` says so
+        (``stopped_early``, ``n_boot_used``). A p-value below ``stop_after / n_boot`` needs
+        every draw, and then equals the full bootstrap's. Default: no early stop.
 
     Returns
     -------
@@ -90,7 +130,7 @@ def bootstrap_sup_f(
         detail.update(_meta(test, 0, n_boot, seed, "infinite statistic: p-value 0, no resampling"))
         return replace(test, detail=detail)
     Y, sieve = null_samples(y, X, int(test.at or 0), n_boot, seed)
-    paths = _paths(Y, X, h, hac)
+    paths = _sequential_paths(Y, X, h, hac, stat, stop_after)
     sup = paths.max(axis=1)
     ave = paths.mean(axis=1)
     expf = special.logsumexp(0.5 * paths, axis=1) - np.log(paths.shape[1])
@@ -100,7 +140,16 @@ def bootstrap_sup_f(
     detail["null_draws"] = sup
     critical = dict(zip(LEVELS, np.quantile(sup, LEVELS).tolist(), strict=True))
     detail.pop("note", None)  # the tabulated-null note no longer applies
-    return replace(test, pvalue=bootstrap_pvalue(stat, sup), critical=critical, detail=detail)
+    pvalue = bootstrap_pvalue(stat, sup)
+    if stop_after is not None:
+        stopped = sup.size < n_boot
+        detail.update(stop_after=stop_after, n_boot_used=int(sup.size), stopped_early=stopped)
+        if stopped:
+            pvalue = stop_after / sup.size
+            detail["bootstrap_note"] = (
+                f"stopped early after {sup.size} of {n_boot} series, when {stop_after} reached the "
+                f"observed supF (Besag-Clifford p-value {stop_after}/{sup.size} = {pvalue:.3g})")
+    return replace(test, pvalue=pvalue, critical=critical, detail=detail)
 
 
 def bootstrap_chow(

@@ -17,6 +17,9 @@ that memory stays near ``_CHUNK_BYTES`` whatever ``n``: O(n^2 log n) time per se
 per date.
 
 The bootstrap of :mod:`nkfx.detect._bootstrap` needs this path hundreds of times per test.
+For a change in mean (``X`` a column of ones) :func:`nkfx.detect._hac_mean.mean_shift_paths`
+computes the same numbers without an FFT per date (O(n) memory, about 10x faster: 6 ms per
+series at n = 500, 74 ms at n = 2,000, 0.5 s at n = 5,000 against 40 ms and 0.71 s here).
 ``benchmarks/bench_hac.py``: at n = 200 this takes 6 ms, the per-date loop 48 ms and R's
 ``Fstats(vcov. = kernHAC)`` 0.91 s; at n = 1,000, 0.11 s, 0.42 s and 12.4 s.
 """
@@ -28,6 +31,7 @@ from numpy.typing import NDArray
 
 from nkfx.detect._fpath import hac_wald
 from nkfx.detect._hac import _QS_TOL, qs_kernel
+from nkfx.detect._hac_mean import mean_shift_paths
 
 FloatArray = NDArray[np.float64]
 
@@ -163,6 +167,11 @@ def hac_f_paths(Y: FloatArray, X: FloatArray, b: NDArray[np.int64]) -> FloatArra
     X = np.asarray(X, dtype=np.float64)
     b = np.asarray(b, dtype=np.int64)
     q = 2 * X.shape[1]
+    if X.shape[1] == 1 and np.all(X == 1.0) and n > 3:  # a change in mean: compiled path
+        out = mean_shift_paths(Y, b)
+        for i, j in zip(*np.nonzero(np.isnan(out)), strict=True):
+            out[i, j] = hac_wald(Y[i], X, int(b[j]))
+        return out
     out = np.empty((r, b.size))
     per_pair = 16 * (1 << int(np.ceil(np.log2(2 * n)))) * q * 2 + 8 * n * q * 12  # FFTs, (q, n) arrays
     step = max(1, _CHUNK_BYTES // per_pair)
