@@ -283,3 +283,23 @@ def test_sup_f_with_lags_matches_strucchange_fstats(seatbelt: pd.Series, pure_re
     assert res.pvalue == pytest.approx(ref["p_value"], abs=0.002)
     same = _seatbelt(seatbelt).tests["supF"]
     assert same.statistic == pytest.approx(res.statistic, rel=1e-12)
+
+
+@pytest.mark.slow
+def test_partial_path_equals_exhaustive_search_ar1_designs() -> None:
+    """200 AR(1) designs (lag coefficient fixed, intercept and x1 slope break): 200/200 exact."""
+    hits = 0
+    for seed in range(200):
+        rng = np.random.default_rng(1000 + seed)
+        n, h = 60, 8
+        e = rng.standard_normal(n + 1)
+        mu = np.where(np.arange(n + 1) < 30, 0.0, rng.uniform(0.0, 1.5))
+        y = np.zeros(n + 1)
+        for i in range(1, n + 1):
+            y[i] = 0.5 * mu[i] + 0.5 * y[i - 1] + 0.5 * e[i]
+        Z, X = np.column_stack([np.ones(n), rng.standard_normal(n)]), y[:-1, None]
+        path = partial_path(y[1:], Z, X, h=h, max_breaks=2)
+        for m in (1, 2):
+            rss = _exhaustive(y[1:], Z, X, h, m)[1]
+            hits += int(path.rss[m] <= rss * (1 + 1e-10))
+    assert hits == 400
