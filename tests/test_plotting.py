@@ -53,10 +53,13 @@ def test_events_drawn_as_spans_coloured_by_status(sim_rates):
     eras = expected["end"] - expected["start"] > pd.Timedelta("365D")
     assert eras.sum() == 1  # "stabilisation 2013-2023" is an era, not a span
     assert len(spans) == (~eras).sum()
+    # the era starts in 2013, before the data (2018-): no dashed line drags the axis back (issue 16)
     dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
-    assert len(dashed) == eras.sum()
+    assert dashed == []
+    assert ax.get_xlim()[0] >= plt.matplotlib.dates.date2num(lo - pd.Timedelta("365D"))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert {f"event: {s}" for s in expected["status"]} <= set(legend)
+    words = {"confirmed": "confirmed event", "reported": "reported event", "rumour": "rumoured event"}
+    assert {words[s] for s in expected["status"]} <= set(legend)
     assert ax.get_yscale() == "log"
     assert ax.get_ylabel() == "KPW per CNY (log scale)"
     colours = {tuple(round(c, 3) for c in p.get_facecolor()[:3]) for p in spans}
@@ -160,7 +163,9 @@ def test_resampled_frame_draws_filled_bins_hollow_and_missing_bins_as_gaps():
     np.testing.assert_allclose(hollow.get_ydata(), [100 * 2**0.5, 200.0, 400 / 2**0.5])
     assert hollow.get_markerfacecolor() == "none"
     assert hollow.get_linestyle() == "None"
-    assert hollow.get_label() == "filled (interpolated)"
+    # the legend entry is one grey hollow marker for every city (each city's marks keep its colour)
+    (entry,) = [h for h in ax.get_legend().legend_handles if h.get_label() == "filled (interpolated)"]
+    assert entry.get_markerfacecolor() == "none"
     y = np.asarray(main.get_ydata(), dtype=float)
     assert np.isnan(y).sum() == (weekly["status"] == "missing").sum()  # the silence is a gap
     marked = np.flatnonzero(main.get_markevery())
@@ -206,9 +211,13 @@ def test_small_multiples_one_panel_per_city_on_a_shared_date_axis(sim_rates):
         part = cny[cny["city"] == ax.get_title(loc="left")]
         assert np.nanmax(line.get_ydata()) == pytest.approx(part["rate"].max())
     legend = [t.get_text() for t in axes[0].get_legend().get_texts()]
-    assert all(t.startswith("event: ") for t in legend)  # the city is the title, not a legend entry
+    assert all(t.endswith(" event") for t in legend)  # the city is the title, not a legend entry
     assert all(ax.get_legend() is None for ax in axes[1:])
-    assert axes[-1].texts[0].get_text() == "Data: simulated"
+    # the key of the event numbers, then the credit, under the last panel only
+    (below,) = [t for t in axes[-1].texts if t.get_gid() == "nkfx-below"]
+    assert below.get_text().startswith("Events: ")
+    assert below.get_text().endswith("\nData: simulated")
+    assert all(t.get_gid() != "nkfx-below" for ax in axes[:-1] for t in ax.texts)
 
 
 def test_small_multiples_on_given_axes_and_errors(sim_rates):
@@ -242,16 +251,25 @@ def step_rates(rng):
 def test_plot_breaks_bai_perron_band_spans_the_interval(step_rates):
     res = detect(step_rates, city="Hyesan", currency="CNY", method="bai-perron")
     assert res.breaks["first_new"].tolist() == [pd.Timestamp("2021-08-02")]
-    ax = plot_breaks(res)
-    assert (len(ax.lines), len(ax.patches)) == (1 + 2 + 1, 1)
-    x0, x1 = ax.patches[0].get_x(), ax.patches[0].get_x() + ax.patches[0].get_width()
+    ax = plot_breaks(res, kpw=False)
+    # data, 2 regime fits, 1 break line, 1 interval bar; no span painting the figure (issue 16)
+    assert (len(ax.lines), len(ax.patches)) == (1 + 2 + 1 + 1, 0)
+    (bar,) = [ln for ln in ax.lines if ln.get_gid() == "nkfx-break-interval"]
     to_num = plt.matplotlib.dates.date2num
+    x0, x1 = to_num(bar.get_xdata())
     assert x0 == pytest.approx(to_num(res.breaks["ci_lower"].iloc[0]))
     assert x1 == pytest.approx(to_num(res.breaks["ci_upper"].iloc[0]))
+    # the break line sits midway between the last old and the first new report
+    (line,) = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    old, new = res.breaks[["last_old", "first_new"]].iloc[0]
+    assert to_num(line.get_xdata()[0]) == pytest.approx(to_num(old + (new - old) / 2))
     assert ax.get_ylabel() == "log KPW per CNY"
     assert ax.get_title(loc="left") == "Hyesan: 1 break(s), bai-perron, mean model"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "data", "regime fit", "break (last old date)", "95% interval"]
+        "data", "regime fit", "break, midway between its reports",
+        "95% interval of the break date (numbered)"]
+    # kpw is the default: rates on a log axis
+    assert plot_breaks(res).get_yscale() == "log"
 
 
 def test_plot_breaks_pelt_has_no_bands_and_kpw_draws_rates(step_rates):
@@ -274,11 +292,11 @@ def test_plot_breaks_does_not_join_long_silences(step_rates):
     later = step_rates.assign(date=step_rates["date"].where(step_rates.index < 30,
                                                             step_rates["date"] + pd.Timedelta("365D")))
     res = detect(later, city="Hyesan", currency="CNY", method="bai-perron")
-    y = plot_breaks(res).lines[0].get_ydata()
+    y = plot_breaks(res, kpw=False).lines[0].get_ydata()
     assert len(y) == 61
     assert np.isnan(y).sum() == 1
     assert np.isnan(y[30])
-    joined = plot_breaks(res, max_gap=None).lines[0].get_ydata()
+    joined = plot_breaks(res, kpw=False, max_gap=None).lines[0].get_ydata()
     np.testing.assert_allclose(joined, res.series.to_numpy())
     with pytest.raises(NkfxValueError, match="max_gap"):
         plot_breaks(res, max_gap="soon")

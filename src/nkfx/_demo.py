@@ -120,12 +120,15 @@ def _story_figure(market: pd.DataFrame, events: pd.DataFrame, start: pd.Timestam
 
     lo, hi = start - pd.Timedelta("180D"), start + pd.Timedelta("240D")
     near = market[market["city"].isin([*CITIES, AREA]) & market["date"].between(lo, hi)]
-    # only events inside the window: a decade-long era would stretch the date axis
-    short = events[(events["start"] >= lo) & (events["end"] <= hi)]
-    fig, axes = plt.subplots(2, 1, figsize=(9, 7), sharex=True, layout="constrained")
+    fig, axes = plt.subplots(2, 1, figsize=(10, 7), sharex=True, layout="constrained")
     for ax, currency in zip(axes, ("CNY", "USD"), strict=True):
-        plot_rates(near, currency=currency, ax=ax, events=short, marker="o")
-        ax.set_title(f"KPW per {currency}: Hyesan and Pyongyang around the customs rumour", loc="left")
+        # events are clipped to the plotted dates by plot_rates; each city keeps its colour
+        plot_rates(near, currency=currency, ax=ax, events=events)
+        shown = set(near.loc[near["currency"] == currency, "city"])
+        names = [c for c in (*CITIES, AREA) if c in shown]
+        ax.set_title(f"KPW per {currency} around the Hyesan customs rumour: "
+                     + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]),
+                     loc="left", fontsize="medium")
     axes[0].set_xlim(lo, hi)
     return fig
 
@@ -155,14 +158,14 @@ def _rates_figure(market: pd.DataFrame, events: pd.DataFrame) -> Figure:
 
     from nkfx.plotting import plot_rates
 
-    fig, axes = plt.subplots(2, 1, figsize=(10, 8), sharex=True, layout="constrained")
-    for ax, currency in zip(axes, ("CNY", "USD"), strict=True):
-        plot_rates(market, currency=currency, ax=ax, log=True, events=events)
-        ax.set_title(f"Market rate, KPW per {currency}, by city (cited reports)", loc="left")
+    fig, axes = plt.subplots(2, 1, figsize=(11, 9), sharex=True, layout="constrained")
     sources = ", ".join(market["source"].value_counts().index[:4])
-    axes[-1].annotate(f"Data: {sources} and others, compiled with citations in nkfx.datasets",
-                      (0, 0), xycoords="axes fraction", xytext=(0, -30),
-                      textcoords="offset points", fontsize="x-small", color="0.4", va="top")
+    credit = f"Data: {sources} and others, compiled with citations in nkfx.datasets"
+    for ax, currency in zip(axes, ("CNY", "USD"), strict=True):
+        # one key of the event numbers, under the panel reaching furthest back (both number alike)
+        plot_rates(market, currency=currency, ax=ax, log=True, events=events,
+                   event_key=currency == "CNY", credit=credit if currency == "USD" else None)
+        ax.set_title(f"Market rate, KPW per {currency}, by city (cited reports)", loc="left")
     return fig
 
 
@@ -171,6 +174,7 @@ def _story_figures(out: Path, combined: pd.DataFrame, found: dict[str, Any], stu
     import matplotlib.pyplot as plt
 
     import nkfx
+    from nkfx._plot_style import legend_outside
     from nkfx.datasets import load_events
     from nkfx.plotting import plot_breaks, plot_event_study, plot_probability
 
@@ -185,16 +189,17 @@ def _story_figures(out: Path, combined: pd.DataFrame, found: dict[str, Any], stu
     # the dollar's windows of 4 reports span years (see report.md): only the yuan is drawn
     yuan = dataclasses.replace(study, results=study.results[study.results["currency"] == "CNY"])
     plot_event_study(yuan, ax=ax, kind="forest")
-    jumps = ", ".join(f"{r.city} {r.jump_log:+.3f}" for r in yuan.results.itertuples())
-    ax.set_title("Yuan around the rumour: change of window means, log points\n(jump between the "
-                 f"bracketing reports: {jumps}; see report.md)", loc="left", fontsize="medium")
+    jumps = ", ".join(f"{r.city} {r.jump_pct:+.0f}%" for r in yuan.results.itertuples())
+    ax.set_title("Yuan around the rumour: change of the window means, with its interval\n(jump between "
+                 f"the bracketing reports: {jumps}; see report.md)", loc="left", fontsize="medium")
     names.append(_save(fig, out / "event_study.png"))
     cp = nkfx.change_probability(combined, city="Hyesan", currency="CNY", expected_run="180D")
     fig, axes = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, layout="constrained")
     ax = plot_probability(cp, ax=tuple(axes), credit=credit)
     for each in axes:
-        each.axvspan(start - WINDOW, start + WINDOW,
-                     color="tab:orange", alpha=0.25, lw=0)
+        each.axvspan(start - WINDOW, start + WINDOW, color="tab:orange", alpha=0.25, lw=0,
+                     label=f"±{WINDOW.days} days of the rumour" if each is axes[0] else None)
+    legend_outside(axes[0])
     axes[0].set_title("Hyesan yuan and the posterior probability of a change (shaded: ±30 days "
                       "of the rumour)", loc="left")
     names.append(_save(fig, out / "change_probability_hyesan_cny.png"))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nkfx._plot_rates import rate_data
-from nkfx._plot_style import add_credit, as_axes_list
+from nkfx._plot_style import add_credit, as_axes_list, legend_outside
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ def plot_cities(
         Panels, top to bottom; default every city with rates in ``currency``, most
         reported first. Rows without a city are not drawn here (use :func:`plot_rates`).
     events : pandas.DataFrame, optional
-        Events drawn on every panel (see :func:`plot_rates`).
+        Events drawn on every panel (see :func:`plot_rates`), clipped to the dates of
+        all panels, numbered alike, with the key of numbers under the last panel.
     axes : sequence of matplotlib Axes, optional
         One Axes per city; a new figure is made when omitted.
     log : bool, default False
@@ -93,9 +94,12 @@ def plot_cities(
     else:
         panels = as_axes_list("axes", axes, (len(chosen),))
     lo, hi = data["date"].min(), data["date"].max()
+    if events is not None:
+        # an invisible span over all dates: every panel clips the events to the same window
+        panels[0].axvspan(lo, hi, visible=False)
     for i, (city, ax) in enumerate(zip(chosen, panels, strict=True)):
-        plot_rates(data, ax=ax, currency=currency, city=city, log=log,
-                   events=events, **kwargs)
+        plot_rates(data, ax=ax, currency=currency, city=city, log=log, events=events,
+                   event_key=i == len(panels) - 1, **kwargs)
         ax.set_title(city, loc="left", fontsize="medium")
         _legend_without(ax, city, keep=i == 0)
         ax.set_xlim(lo - (hi - lo) * 0.01, hi + (hi - lo) * 0.01)
@@ -108,10 +112,8 @@ def _legend_without(ax: Axes, city: str, *, keep: bool) -> None:
     legend = ax.get_legend()
     if legend is not None:
         legend.remove()
-    handles, labels = ax.get_legend_handles_labels()
-    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True) if lab != city]
-    if keep and kept:
-        ax.legend(*zip(*kept, strict=True), loc="upper left", fontsize="small", frameon=False, ncols=2)
+    if keep:
+        legend_outside(ax, drop=(city,))
 
 
 def _checked_cities(cities: Sequence[str], available: list[str], currency: str) -> list[str]:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
+from nkfx._plot_style import add_below, add_proxy, city_style, robust_limits
 from nkfx.errors import NkfxValueError
 from nkfx.schema import select, validate_rates
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["STATUS_COLOURS", "draw_events", "draw_series", "rate_data"]
+__all__ = ["STATUS_COLOURS", "draw_events", "draw_series", "event_name", "finish_rate_axis", "label_strip",
+           "rate_data", "series_style", "shared_window"]
 
 #: Colours of event spans by status: solid facts dark, rumours light.
 STATUS_COLOURS = {"confirmed": "#4d4d4d", "reported": "#e08214", "rumour": "#8073ac"}
@@ -50,6 +52,18 @@ def rate_data(rates: pd.DataFrame, city: str | None, currency: str | None) -> pd
     return data
 
 
+def series_style(label: str, by: str, style: dict[str, Any]) -> dict[str, Any]:
+    """Return the line style of one city: its fixed colour and marker unless ``style`` sets them."""
+    if by != "city":
+        return style
+    fixed: dict[str, Any] = city_style(label)
+    if "color" in style or "c" in style:
+        fixed.pop("color")
+    if "marker" in style:
+        fixed.pop("marker")
+    return style | fixed
+
+
 def draw_series(ax: Axes, part: pd.DataFrame, label: str, gap: pd.Timedelta | None,
                 style: dict[str, Any], seen: set[str]) -> None:
     """One line: per-date median through the reports, observed vs filled, conflicts marked."""
@@ -67,17 +81,27 @@ def draw_series(ax: Axes, part: pd.DataFrame, label: str, gap: pd.Timedelta | No
     if filled is not None and filled.any():
         ax.plot(centre.index[filled.to_numpy()], centre[filled.to_numpy()], ls="none",
                 marker=style.get("marker", "o") or "o", ms=style.get("markersize", 3) + 1,
-                mfc="none", mec=colour, mew=0.8, label=_once(_FILLED, seen))
+                mfc="none", mec=colour, mew=0.8)
+        _once_proxy(ax, _FILLED, seen, marker="o", mfc="none")
     several = per_date.transform("size") > 1
     if several.any():
         hit = part.loc[several]
-        ax.scatter(hit["date"], hit["rate"], marker="x", s=14, lw=0.8, color=colour, zorder=3,
-                   label=_once(_SEVERAL, seen))
+        ax.scatter(hit["date"], hit["rate"], marker="x", s=14, lw=0.8, color=colour, zorder=3)
+        _once_proxy(ax, _SEVERAL, seen, marker="x")
     if {"rate_low", "rate_high", "n_sources"} <= set(part.columns):
         ranged = part[(part["n_sources"] > 1) & part["rate_low"].notna() & part["rate_high"].notna()]
         if len(ranged):
             ax.vlines(ranged["date"], ranged["rate_low"], ranged["rate_high"], color=colour,
-                      lw=2.0, alpha=0.5, label=_once(_RANGE, seen) or "")
+                      lw=2.0, alpha=0.5)
+            _once_proxy(ax, _RANGE, seen, marker="|", markersize=8, mew=2.0, alpha=0.5)
+
+
+def _once_proxy(ax: Axes, label: str, seen: set[str], **style: Any) -> None:
+    """Add a grey legend entry for a mark drawn in each city's colour (once per axes)."""
+    from matplotlib.lines import Line2D
+
+    if _once(label, seen) is not None:
+        add_proxy(ax, Line2D([], [], color="0.3", ls="none", label=label, **style))
 
 
 def _filled_dates(part: pd.DataFrame) -> pd.Series | None:
@@ -113,22 +137,156 @@ def break_gaps(dates: pd.Series, values: pd.Series,
     return frame["date"].reset_index(drop=True), frame["value"].reset_index(drop=True)
 
 
+def event_name(event_id: str) -> str:
+    """Return a short readable name of an event id (its words, capitalised).
+
+    Examples
+    --------
+    >>> event_name("freight_train_resumes_2022")
+    'Freight train resumes 2022'
+    """
+    text = str(event_id).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _event_numbers(events: pd.DataFrame) -> pd.Series:
+    """Return the numbers 1, 2, ... of the events by start date over the table (alike in every panel)."""
+    order = events.sort_values(["start", "end"], kind="stable").index
+    return pd.Series(np.arange(1, len(order) + 1), index=order).reindex(events.index)
+
+
+def shared_window(ax: Axes, lo: pd.Timestamp, hi: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Widen ``lo``..``hi`` to the data already on ``ax`` and the axes sharing its date axis."""
+    from matplotlib import dates
+
+    num2date: Any = dates.num2date  # untyped in matplotlib's stubs
+    for other in ax.get_shared_x_axes().get_siblings(ax):
+        if not other.has_data():
+            continue
+        x0, x1 = other.dataLim.intervalx
+        if np.isfinite(x0) and np.isfinite(x1):
+            lo = min(lo, pd.Timestamp(num2date(x0)).tz_localize(None))
+            hi = max(hi, pd.Timestamp(num2date(x1)).tz_localize(None))
+    return lo, hi
+
+
 def draw_events(ax: Axes, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp,
-                era: pd.Timedelta) -> None:
-    """Events as spans coloured by status; eras longer than ``era`` as a dashed start line."""
+                era: pd.Timedelta, labels: str = "auto", key: bool = True) -> list[str]:
+    """Events as spans coloured by status, clipped to ``lo``..``hi``, each one named.
+
+    Events longer than ``era`` are a dashed line at their start, drawn only when the
+    start lies inside the window. Each drawn event is named in a strip at the top of
+    the axes: by its short name when ``labels="names"`` (or "auto" with at most 5
+    events), else by its number in the event table, with the numbers explained in a
+    key under the axes (when ``key``). The legend gets one entry per status.
+    Returns the key entries (``"3 Hyesan customs rumour 2022"``).
+    """
     missing = [c for c in ("start", "end", "status") if c not in events]
     if missing:
         raise NkfxValueError(f"events is missing column(s) {missing}; use nkfx.datasets.load_events()")
-    shown = events[(events["end"] >= lo) & (events["start"] <= hi)]
-    seen: set[str] = set()
+    numbers = _event_numbers(events)
+    starts, ends = pd.to_datetime(events["start"]), pd.to_datetime(events["end"])
+    long = ends - starts > era
+    inside = (ends >= lo) & (starts <= hi) & (~long | ((starts >= lo) & (starts <= hi)))
+    shown = events.loc[inside].assign(start=starts[inside], end=ends[inside], number=numbers[inside],
+                                      long=long[inside]).sort_values("start", kind="stable")
+    statuses: list[str] = []
+    marks: list[tuple[pd.Timestamp, str, str]] = []
     for ev in shown.itertuples(index=False):
         status = str(ev.status)
         colour = STATUS_COLOURS.get(status, "0.6")
-        label = _once(f"event: {status}", seen)
-        start, end = pd.Timestamp(str(ev.start)), pd.Timestamp(str(ev.end))
+        statuses += [] if status in statuses else [status]
+        first, last = cast(pd.Timestamp, ev.start), cast(pd.Timestamp, ev.end)
+        start, end = max(first, lo), min(last, hi)
         # a one-day event still needs a visible width: at least 0.3% of the axis span
         end = max(end, start + (hi - lo) * 0.003)
-        if end - start > era:
-            ax.axvline(start, color=colour, alpha=0.6, lw=1.0, ls="--", label=label)  # type: ignore[arg-type]
-            continue
-        ax.axvspan(start, end, color=colour, alpha=0.18, lw=0, label=label)  # type: ignore[arg-type]
+        x0: Any = start  # matplotlib's stubs say float; a date axis takes dates
+        if ev.long:
+            ax.axvline(x0, color=colour, alpha=0.8, lw=1.0, ls="--", zorder=1)
+        else:
+            ax.axvspan(x0, end, color=colour, alpha=0.18, lw=0, zorder=0)  # type: ignore[arg-type]
+        name = event_name(str(getattr(ev, "id", ev.number)))
+        marks.append((start, colour, name if not ev.long else f"{name} (era begins)"))
+    _status_legend(ax, statuses, era=bool(shown["long"].any()) if len(shown) else False)
+    use_names = labels == "names" or (labels == "auto" and len(marks) <= 5)
+    if labels == "none" or not marks:
+        return []
+    texts = [m[2] for m in marks] if use_names else [str(int(n)) for n in shown["number"]]
+    label_strip(ax, [m[0] for m in marks], [_darker(m[1]) for m in marks], texts, lo, hi)
+    entries = [] if use_names else [f"{int(n)} {m[2]}" for n, m in zip(shown["number"], marks, strict=True)]
+    if entries and key:
+        add_below(ax, "Events: " + " · ".join(entries), wrap=True)
+    return entries
+
+
+def _status_legend(ax: Axes, statuses: list[str], era: bool) -> None:
+    """One legend entry per status (a patch of the span colour), and one for era lines."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    words = {"confirmed": "confirmed event", "reported": "reported event", "rumour": "rumoured event"}
+    for status in sorted(statuses, key=lambda s: list(STATUS_COLOURS).index(s) if s in STATUS_COLOURS else 9):
+        add_proxy(ax, Patch(color=STATUS_COLOURS.get(status, "0.6"), alpha=0.3, lw=0,
+                            label=words.get(status, f"{status} event")))
+    if era:
+        add_proxy(ax, Line2D([], [], color="0.3", ls="--", lw=1.0, label="long era begins"))
+
+
+def label_strip(ax: Axes, where: list[pd.Timestamp], colours: list[Any], texts: list[str],
+                lo: pd.Timestamp, hi: pd.Timestamp, *, centre: bool = False, fontsize: float = 6.5,
+                gid: str = "nkfx-event-label") -> None:
+    """Write ``texts`` at dates ``where`` in the top strip of the axes, in up to 3 rows, no overlaps.
+
+    Each text goes in the first row where it does not overlap the previous one (widths
+    estimated from the number of characters); when every row is taken it is shifted right.
+    """
+    from matplotlib.transforms import blended_transform_factory
+
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    fig_width = ax.get_figure(root=True).get_figwidth()  # type: ignore[union-attr]
+    width_pt = max(ax.get_position().width * fig_width * 72.0, 100.0)
+    span = (hi - lo) / pd.Timedelta(days=1) or 1.0
+    row_end = [-1.0, -1.0, -1.0]
+    for when, colour, text in zip(where, colours, texts, strict=True):
+        size = 0.012 + fontsize * 0.56 * (len(text) + 1) / width_pt  # axes fraction taken by the text
+        x = (when - lo) / pd.Timedelta(days=1) / span - (size / 2 if centre else 0.0)
+        row = next((r for r, end in enumerate(row_end) if end < x), int(np.argmin(row_end)))
+        x = min(max(x, row_end[row]), 1.0 - size)  # inside the axes, never over the legend
+        row_end[row] = x + size
+        stamp = lo + pd.Timedelta(days=(x + (size / 2 if centre else 0.0)) * span)
+        ax.text(stamp, 0.985 - 0.055 * row, text, transform=trans, fontsize=fontsize,  # type: ignore[arg-type]
+                va="top", ha="center" if centre else "left", color=colour, clip_on=False, gid=gid,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+
+
+def _darker(colour: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(colour)
+    return (0.7 * r, 0.7 * g, 0.7 * b)
+
+
+def finish_rate_axis(ax: Axes, data: pd.DataFrame, log: bool, clip: bool, strip: float) -> None:
+    """Y limits holding the data but not far outliers (marked at the edge), with room for labels.
+
+    ``strip`` is the fraction of the axes height kept free of data at the top for event
+    labels. Outliers (see :func:`nkfx._plot_style.robust_limits`) are drawn as an arrow
+    at the axes' edge with their value and date.
+    """
+    days = (data["date"] - pd.Timestamp("2000-01-01")) / pd.Timedelta(days=1)
+    lo, hi, out = robust_limits(data["rate"].to_numpy(dtype=float), log,
+                                fence=3.0 if clip else np.inf, times=days.to_numpy(dtype=float))
+    if not np.isfinite(lo):
+        return
+    if strip > 0:
+        hi = hi * (hi / lo) ** (strip / (1 - strip)) if log else hi + (hi - lo) * strip / (1 - strip)
+    ax.set_ylim(lo, hi)
+    rates = data["rate"].to_numpy(dtype=float)[out]
+    for rate, stamp in zip(rates, pd.DatetimeIndex(data["date"])[out], strict=True):
+        above = float(rate) > hi
+        when: Any = stamp  # a date on a date axis
+        ax.annotate(f"{'▲' if above else '▼'} {float(rate):,.0f} ({stamp:%Y-%m-%d}),"
+                    " off the scale", (when, 1.0 if above else 0.0),
+                    xycoords=("data", "axes fraction"), xytext=(0, -2 if above else 2),
+                    textcoords="offset points", ha="left", va="top" if above else "bottom",
+                    fontsize=6.5, color="0.25", gid="nkfx-outlier")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from nkfx._plot_style import format_rate_axis, tidy
+from nkfx._plot_style import format_rate_axis, legend_outside, tidy
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -20,14 +20,19 @@ if TYPE_CHECKING:
     from nkfx.detect.results import Breaks
     from nkfx.probability import ChangeProbability
 
-__all__ = ["draw_breaks", "draw_forest", "draw_placebo", "draw_probability", "draw_study_path",
-           "draw_values"]
+__all__ = ["break_label", "draw_breaks", "draw_forest", "draw_placebo", "draw_probability", "draw_study_path",
+           "draw_values", "report_jump_pct"]
 
 
 def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = None, **kwargs: Any) -> None:
-    """Series, one fitted line per regime, a line per break (``last_old``) and interval bands.
+    """Series, one fitted line per regime, a numbered line per break and its interval as a bar.
 
-    The data line is not joined across silences longer than ``gap``.
+    Break ``i`` is a dashed line halfway between ``last_old`` and ``first_new`` (the
+    break lies somewhere between those reports), with a label in the top strip: its
+    number, the dates and the jump in % between the two reports. Its confidence
+    interval is a bar with the same number in a strip at the bottom, so a wide
+    interval does not paint the figure. The data line is not joined across silences
+    longer than ``gap``.
     """
     from nkfx._plot_rates import break_gaps
 
@@ -51,21 +56,7 @@ def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = Non
                     label="smoothed level" if i == 0 else None)
         else:
             ax.plot(part.index, y(part), color="C1", lw=2, label="regime fit" if i == 0 else None)
-    # matplotlib takes dates on a date axis; its stubs only say float, hence Any
-    when: dict[str, list[Any]] = {
-        c: list(pd.DatetimeIndex(res.breaks[c])) for c in ("last_old", "ci_lower", "ci_upper")
-    }
-    level = float(res.params.get("level", float("nan")))
-    shaded = 0
-    for i in range(res.n_breaks):
-        ax.axvline(when["last_old"][i], color="C3", ls="--", lw=1,
-                   label=("jump (last report before)" if jumps else "break (last old date)")
-                   if i == 0 else None)
-        if pd.isna(when["ci_lower"][i]) or pd.isna(when["ci_upper"][i]):
-            continue  # PELT, or an interval that could not be computed (see notes)
-        ax.axvspan(when["ci_lower"][i], when["ci_upper"][i], color="C3", alpha=0.15, lw=0,
-                   label=f"{level:.0%} interval" if shaded == 0 else None)
-        shaded += 1
+    _break_marks(res, ax, jumps)
     currency = res.params.get("currency")
     if back or res.scale == "level":
         if back:
@@ -74,12 +65,97 @@ def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = Non
     else:
         ax.set_ylabel(f"log KPW per {currency}" if isinstance(currency, str) else "log rate")
         tidy(ax)
+    _room_for_strips(ax, y(pd.Series(res.series.to_numpy())), log=back, n_bars=_n_bars(res))
     city = res.params.get("city")
     if isinstance(city, str):
         what = (f"{res.n_breaks} jump(s) in a drifting rate" if jumps else
                 f"{res.n_breaks} break(s), {res.method}, {res.model} model")
         ax.set_title(f"{city}: {what}", loc="left", fontsize="medium")
-    ax.legend(loc="best", fontsize="small", frameon=False)
+    legend_outside(ax)
+
+
+def report_jump_pct(res: Breaks, last_old: pd.Timestamp, first_new: pd.Timestamp) -> float:
+    """Return the change in % between the reports on ``last_old`` and ``first_new`` (NaN if absent)."""
+    series = res.series
+    if last_old not in series.index or first_new not in series.index:
+        return float("nan")
+    a, b = float(series.loc[last_old]), float(series.loc[first_new])
+    if res.scale == "log":
+        return 100.0 * float(np.expm1(b - a))
+    return 100.0 * (b / a - 1.0)
+
+
+def break_label(number: int, last_old: pd.Timestamp, first_new: pd.Timestamp, jump: float) -> str:
+    """``"2: 2022-11|2022-12 +32%"``: number, last old and first new month, jump between them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> break_label(2, pd.Timestamp("2022-11-27"), pd.Timestamp("2022-12-12"), 31.8)
+    '2: 2022-11|2022-12 +32%'
+    """
+    when = f"{last_old:%Y-%m}" if f"{last_old:%Y-%m}" == f"{first_new:%Y-%m}" else \
+        f"{last_old:%Y-%m}|{first_new:%Y-%m}"
+    size = "" if not np.isfinite(jump) else f" {jump:+.0f}%"
+    return f"{number}: {when}{size}"
+
+
+def _n_bars(res: Breaks) -> int:
+    table = res.breaks
+    return int((table["ci_lower"].notna() & table["ci_upper"].notna()).sum()) if len(table) else 0
+
+
+def _break_marks(res: Breaks, ax: Axes, jumps: bool) -> None:
+    """Draw a dashed line and a label per break; the interval as a numbered bar in the bottom strip."""
+    from matplotlib.transforms import blended_transform_factory
+
+    from nkfx._plot_rates import label_strip
+
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    level = float(res.params.get("level", float("nan")))
+    bar = 0
+    mids, texts = [], []
+    table = {c: list(pd.DatetimeIndex(res.breaks[c]))
+             for c in ("last_old", "first_new", "ci_lower", "ci_upper")}
+    for i in range(len(res.breaks)):
+        old, new = table["last_old"][i], table["first_new"][i]
+        mid: Any = old + (new - old) / 2  # matplotlib's stubs say float; a date axis takes dates
+        ax.axvline(mid, color="C3", ls="--", lw=1,
+                   label=("jump, midway between its reports" if jumps else
+                          "break, midway between its reports") if i == 0 else None)
+        mids.append(mid)
+        texts.append(break_label(i + 1, old, new, report_jump_pct(res, old, new)))
+        lower: Any = table["ci_lower"][i]
+        upper: Any = table["ci_upper"][i]
+        if pd.isna(lower) or pd.isna(upper):
+            continue  # PELT, or an interval that could not be computed (see notes)
+        height = 0.035 + 0.045 * (bar % 3)
+        x0, x1 = lower, upper
+        ax.plot([x0, x1], [height, height], transform=trans, color="C3", lw=2.5, alpha=0.6,
+                solid_capstyle="butt", gid="nkfx-break-interval",
+                label=f"{level:.0%} interval of the break date (numbered)" if bar == 0 else None)
+        ax.text(x0, height, f"{i + 1} ", transform=trans, fontsize=7, ha="right", va="center", color="C3")
+        bar += 1
+    if texts:
+        label_strip(ax, mids, ["C3"] * len(texts), texts, res.series.index.min(), res.series.index.max(),
+                    centre=True, fontsize=7, gid="nkfx-break-label")
+
+
+def _room_for_strips(ax: Axes, values: np.ndarray, log: bool, n_bars: int) -> None:
+    """Y limits with free strips: 18% at the top for break labels, up to 17% at the bottom for bars."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return
+    lo, hi = float(finite.min()), float(finite.max())
+    top, bottom = 0.18, (0.04 + 0.045 * min(n_bars, 3)) if n_bars else 0.04
+    if log and lo > 0:
+        span = np.log10(hi / lo) or 0.1
+        full = span / (1 - top - bottom)
+        ax.set_ylim(lo / 10 ** (bottom * full), hi * 10 ** (top * full))
+    else:
+        span = (hi - lo) or abs(hi) * 0.1 or 1.0
+        full = span / (1 - top - bottom)
+        ax.set_ylim(lo - bottom * full, hi + top * full)
 
 
 def _days(text: Any) -> float:
@@ -175,49 +251,127 @@ def draw_placebo(study: EventStudy, ax: Axes, small: bool = False) -> None:
 
 
 def draw_forest(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
-    """Each event's change with its confidence interval, one row per event and series."""
+    """Each event's change with its confidence interval, one row per event and series.
+
+    Rows without an estimate are left out and named in a note under the axes; an
+    estimate without an interval is a hollow marker saying so. Labels name the city
+    and currency (and the event, when the study has several); a log-scale study gets
+    a second axis in percent on top.
+    """
+    from nkfx._plot_rates import event_name
+    from nkfx._plot_style import add_below
+
     res = study.results.reset_index(drop=True)
-    pos = np.arange(len(res))[::-1]
+    has = np.isfinite(res["change"].to_numpy(dtype=float))
+    dropped, res = res.loc[~has], res.loc[has].reset_index(drop=True)
+    pos = np.arange(len(res))[::-1].astype(float)
+    several = res["event_id"].drop_duplicates().size > 1
     style: dict[str, Any] = {"fmt": "o", "color": "C0", "capsize": 3} | kwargs
-    err = np.vstack(((res["change"] - res["change_lower"]).to_numpy(dtype=float),
-                     (res["change_upper"] - res["change"]).to_numpy(dtype=float)))
-    ax.errorbar(res["change"].to_numpy(dtype=float), pos, xerr=np.nan_to_num(err), **style)
+    change = res["change"].to_numpy(dtype=float)
+    lower, upper = res["change_lower"].to_numpy(dtype=float), res["change_upper"].to_numpy(dtype=float)
+    banded = np.isfinite(lower) & np.isfinite(upper)
+    if banded.any():
+        err = np.vstack((change - lower, upper - change))[:, banded]
+        ax.errorbar(change[banded], pos[banded], xerr=err,
+                    label=f"change of window means, {study.params['level']:.0%} interval", **style)
+    for x, y0 in zip(change[~banded], pos[~banded], strict=True):
+        ax.plot([x], [y0], "o", mfc="none", mec=style["color"])
+        ax.annotate("no interval", (x, y0), xytext=(6, 0), textcoords="offset points", va="center",
+                    fontsize="x-small", color="0.3")
     ax.axvline(0.0, color="0.5", lw=0.8)
-    labels = [" ".join(str(v) for v in (r.event_id, r.city, r.currency) if isinstance(v, str))
+    labels = [(f"{event_name(r.event_id)}: " if several else "")
+              + (" ".join(str(v) for v in (r.city, r.currency) if isinstance(v, str)) or "series")
               for r in res.itertuples(index=False)]
     ax.set_yticks(pos, labels)
-    ax.set_xlabel("change (log points)" if study.params["scale"] == "log" else "change")
+    ax.set_ylim(-0.7, max(len(res), 1) - 0.3)
+    if not several and len(res):
+        ax.set_ylabel(event_name(str(res["event_id"].iloc[0])), fontsize="small")
+    log = study.params["scale"] == "log"
+    ax.set_xlabel("change (log points)" if log else "change")
+    if log:
+        top = ax.secondary_xaxis("top", functions=(lambda v: 100.0 * np.expm1(v), lambda q: np.log1p(
+            np.asarray(q, dtype=float) / 100.0)))
+        top.set_xlabel("change (%)", fontsize="small")
+        top.tick_params(labelsize="small")
+    tidy(ax)
+    ax.grid(False, axis="y")
+    if len(dropped):
+        add_below(ax, "No estimate: " + "; ".join(
+            f"{' '.join(str(v) for v in (r.city, r.currency) if isinstance(v, str))}"
+            + (f" ({r.reason})" if isinstance(r.reason, str) and r.reason else "")
+            for r in dropped.itertuples(index=False)), wrap=True)
 
 
-def draw_probability(cp: ChangeProbability, ax: Axes, **kwargs: Any) -> None:
-    """Stems of the posterior probability of a change at each date."""
-    style: dict[str, Any] = {"color": "C3", "lw": 1.5, "label": "P(change)"} | kwargs
+def draw_probability(cp: ChangeProbability, ax: Axes, long_gap: pd.Timedelta | None = None,
+                     **kwargs: Any) -> None:
+    """Stems of the posterior probability of a change at each date, with a legend.
+
+    Stems of reports that follow a silence longer than ``long_gap`` are light and
+    labelled with the gap: the prior's hazard builds up over the silence, so such a
+    report is likely to open a new regime whatever the data say.
+    """
     prob = cp.probability.fillna(0.0)
-    ax.vlines(prob.index, 0.0, prob.to_numpy(dtype=float), **style)
+    when = pd.DatetimeIndex(prob.index)
+    after = np.zeros(len(when), dtype=bool)
+    gaps = pd.Series(when).diff()
+    if long_gap is not None and len(when) > 1:
+        after = (gaps > long_gap).to_numpy()
+    base = str(kwargs.pop("color", "C3"))
+    colours = [(base, 0.35) if a else (base, 1.0) for a in after]
+    style: dict[str, Any] = {"colors": colours, "lw": 1.5} | kwargs
+    ax.vlines(when, 0.0, prob.to_numpy(dtype=float), **style)
     ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
+    for i in np.flatnonzero(after):
+        years = gaps.iloc[i] / pd.Timedelta(days=365.25)
+        x: Any = when[int(i)]
+        ax.annotate(f"after {years:.1f} y\nwithout reports", (x, float(prob.iloc[i])), xytext=(3, 1),
+                    textcoords="offset points", fontsize=6, color="0.35", va="top", ha="left")
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("posterior probability of a change")
     tidy(ax)
+    _probability_legend(ax, base, bool(after.any()), long_gap)
 
 
-def draw_values(cp: ChangeProbability, ax: Axes, marks: bool) -> None:
-    """Draw the modelled series (in KPW for a level model), dates of P(change) >= 0.5 marked."""
+def _probability_legend(ax: Axes, colour: str, after: bool, long_gap: pd.Timedelta | None) -> None:
+    from matplotlib.lines import Line2D
+
+    from nkfx._plot_style import add_proxy
+
+    add_proxy(ax, Line2D([], [], color=colour, lw=1.5, label="P(change) at a report"))
+    if after and long_gap is not None:
+        add_proxy(ax, Line2D([], [], color=colour, alpha=0.35, lw=1.5,
+                             label=f"after > {long_gap.days} days without reports\n(the prior's hazard "
+                                   "builds up\nover the silence)"))
+    add_proxy(ax, Line2D([], [], color="0.5", lw=0.8, ls=":", label="P = 0.5 (dates marked above)"))
+    legend_outside(ax)
+
+
+def draw_values(cp: ChangeProbability, ax: Axes, marks: bool, gap: pd.Timedelta | None = None) -> None:
+    """Draw the modelled series (in KPW for a level model), dates of P(change) >= 0.5 marked.
+
+    Reports further apart than ``gap`` are not joined.
+    """
+    from nkfx._plot_rates import break_gaps
+
     p = cp.params
     values = cp.values
     name = str(values.name) if values.name is not None else ""
     currency = name.replace("/", " ").split()[-1] if name else None
+    dates, joined = break_gaps(pd.Series(values.index), pd.Series(values.to_numpy(dtype=float)), gap)
+    x = pd.DatetimeIndex(dates)
     if p["model"] == "level":
-        kpw = np.exp(values.to_numpy(dtype=float)) if p["scale"] == "log" else values.to_numpy(dtype=float)
-        ax.plot(values.index, kpw, color="0.3", lw=1, marker=".", ms=3, label=name or "rate")
+        kpw = np.exp(joined.to_numpy(dtype=float)) if p["scale"] == "log" else joined.to_numpy(dtype=float)
+        ax.plot(x, kpw, color="0.3", lw=1, marker=".", ms=3, label=name or "rate")
         if p["scale"] == "log":
             ax.set_yscale("log")
         format_rate_axis(ax, currency if currency in ("CNY", "USD") else None, log=p["scale"] == "log")
     else:
-        ax.plot(values.index, values.to_numpy(dtype=float), color="0.3", lw=1, marker=".", ms=3)
+        ax.plot(x, joined.to_numpy(dtype=float), color="0.3", lw=1, marker=".", ms=3, label=name or "series")
         ax.set_ylabel(f"{p['model']} ({p['scale']})")
         tidy(ax)
     if marks:
         high = cp.probability[cp.probability >= 0.5]
         for i, when in enumerate(pd.DatetimeIndex(high.index)):
             ax.axvline(when, color="C3", lw=0.8, ls="--",  # type: ignore[arg-type]
-                       label="P(change) >= 0.5" if i == 0 else None)
+                       label="P(change) ≥ 0.5" if i == 0 else None)
+    legend_outside(ax)

@@ -5,15 +5,142 @@ matplotlib is imported inside the functions, so importing this module stays chea
 
 from __future__ import annotations
 
+import math
+import textwrap
+import weakref
+import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.axes import Axes
+    from matplotlib.ticker import Locator
 
-__all__ = ["add_credit", "as_axes_list", "format_rate_axis", "is_axes", "new_axes", "save_figure", "tidy"]
+__all__ = ["CITY_STYLES", "add_below", "add_credit", "add_proxy", "as_axes_list", "city_style",
+           "format_rate_axis", "is_axes", "legend_outside", "new_axes", "nice_log_ticks", "robust_limits",
+           "save_figure", "tidy"]
+
+#: Colour and marker of each city, the same in every panel and figure. Event spans use
+#: grey, orange and purple (:data:`nkfx.plotting.STATUS_COLOURS`), so cities avoid them.
+CITY_STYLES: dict[str, tuple[str, str]] = {
+    "Hyesan": ("#d62728", "o"),
+    "Pyongyang": ("#1f77b4", "s"),
+    "Sinuiju": ("#2ca02c", "^"),
+    "Chongjin": ("#17becf", "v"),
+    "Hoeryong": ("#bcbd22", "D"),
+    "Musan": ("#8c564b", "P"),
+    "Onsong": ("#e377c2", "X"),
+    "Pyongsong": ("#393b79", "<"),
+    "Yanggang area": ("#f4a582", "h"),  # the province around Hyesan: a light red
+    "(no city)": ("#969696", "."),
+}
+_SPARE_COLOURS = ("#637939", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1", "#e6550d",
+                  "#969696", "#9c9ede", "#cedb9c")
+_SPARE_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "h")
+
+
+def city_style(city: str) -> dict[str, str]:
+    """Return the colour and marker of ``city``, fixed across panels, figures and sessions.
+
+    Known cities have a fixed pair (:data:`CITY_STYLES`); any other name gets one from a
+    spare palette chosen by a checksum of the name, so it too is the same everywhere.
+
+    Examples
+    --------
+    >>> city_style("Hyesan")
+    {'color': '#d62728', 'marker': 'o'}
+    >>> city_style("Kanggye") == city_style("Kanggye")
+    True
+    """
+    if city in CITY_STYLES:
+        colour, marker = CITY_STYLES[city]
+    else:
+        key = zlib.crc32(city.encode("utf-8"))
+        colour, marker = _SPARE_COLOURS[key % len(_SPARE_COLOURS)], _SPARE_MARKERS[key // 7 % 10]
+    return {"color": colour, "marker": marker}
+
+
+_PROXIES: weakref.WeakKeyDictionary[Any, list[Artist]] = weakref.WeakKeyDictionary()
+
+
+def add_proxy(ax: Axes, artist: Artist) -> None:
+    """Keep ``artist`` (not drawn) as a legend entry of ``ax`` for :func:`legend_outside`."""
+    mine = _PROXIES.setdefault(ax, [])
+    if artist.get_label() not in [a.get_label() for a in mine]:
+        mine.append(artist)
+
+
+def legend_outside(ax: Axes, drop: Sequence[str] = (), **kwargs: Any) -> None:
+    """Put the legend of ``ax`` to the right of the axes, where it cannot hide data.
+
+    Entries: the labelled artists of ``ax``, then the proxies of :func:`add_proxy`
+    (one per event status, ...), without the labels in ``drop``. An older legend
+    of ``ax`` is replaced; with no entries left, ``ax`` has no legend.
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    for proxy in _PROXIES.get(ax, []):
+        handles.append(proxy)
+        labels.append(str(proxy.get_label()))
+    kept = [(h, lab) for h, lab in zip(handles, labels, strict=True) if lab not in drop]
+    handles, labels = [h for h, _ in kept], [lab for _, lab in kept]
+    old = ax.get_legend()
+    if old is not None:
+        old.remove()
+    if not handles:
+        return
+    kwargs = {"handles": handles, "labels": labels} | kwargs
+    style: dict[str, Any] = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0,
+                             "fontsize": "small", "frameon": False} | kwargs
+    ax.legend(**style)
+
+
+def robust_limits(values: Any, log: bool, fence: float = 3.0,
+                  times: Any = None) -> tuple[float, float, np.ndarray]:
+    """Return axis limits that hold all but far outliers, and the mask of those outliers.
+
+    A value is an outlier when it lies more than ``fence`` interquartile ranges outside
+    the quartiles of the log values (at least 0.18 log10 units wide, a factor 1.5) and,
+    when ``times`` (numbers, e.g. dates as days) are given, also more than a factor 3
+    from the median of its 4 nearest reports in time: one report days after the 2009
+    redenomination cannot squash years of data into a few pixels, while the last
+    months of a real run-up stay in view. Limits are padded by 5% of the range (in
+    log space when ``log``).
+
+    Examples
+    --------
+    >>> lo, hi, out = robust_limits([50.0] + [1000.0 + 10 * i for i in range(30)], log=True)
+    >>> int(out.sum()), lo > 50
+    (1, True)
+    """
+    arr = np.asarray(values, dtype=float)
+    good = np.isfinite(arr) & (arr > 0)
+    logs = np.log10(arr[good])
+    out = np.zeros(arr.shape, dtype=bool)
+    if logs.size >= 10:
+        q1, q3 = np.percentile(logs, [25, 75])
+        width = max(q3 - q1, math.log10(1.5))
+        far = (logs < q1 - fence * width) | (logs > q3 + fence * width)
+        if times is not None and far.any():
+            when = np.asarray(times, dtype=float)[good]
+            for i in np.flatnonzero(far):
+                others = np.delete(np.arange(logs.size), i)
+                near = others[np.argsort(np.abs(when[others] - when[i]), kind="stable")[:4]]
+                far[i] = abs(logs[i] - np.median(logs[near])) > math.log10(3.0)
+        out[np.flatnonzero(good)[far]] = True
+    kept = arr[good & ~out]
+    if not kept.size:
+        return math.nan, math.nan, out
+    lo, hi = float(kept.min()), float(kept.max())
+    if log:
+        span = max(math.log10(hi / lo), 0.02)
+        return lo / 10 ** (0.05 * span), hi * 10 ** (0.05 * span), out
+    span = max(hi - lo, 0.02 * abs(hi))
+    return lo - 0.05 * span, hi + 0.05 * span, out
 
 
 def is_axes(obj: Any) -> bool:
@@ -61,12 +188,67 @@ def _blank(_value: float, _pos: int | None = None) -> str:
     return ""
 
 
-def format_rate_axis(ax: Axes, currency: str | None, log: bool) -> None:
-    """KPW label, thousands separators, light grid: the look of every rate axis."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
+_LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0),
+             (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0))
 
-    if log:  # 1-2-5 ticks: a single decade would otherwise show one label
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+
+def nice_log_ticks(vmin: float, vmax: float) -> list[float]:
+    """Return round tick values for a log axis from ``vmin`` to ``vmax`` that label its whole range.
+
+    The coarsest of 1; 1-2-5; 1-2-3-5; ... that gives at least 4 ticks (3 on a narrow
+    axis) and leaves no more than a third of the axis (in log space) without a label
+    at either end.
+
+    Examples
+    --------
+    >>> nice_log_ticks(3000, 45000)
+    [3000.0, 5000.0, 10000.0, 20000.0, 30000.0]
+    >>> nice_log_ticks(40, 6000)
+    [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0]
+    """
+    lo, hi = sorted((float(vmin), float(vmax)))
+    if not (lo > 0 and math.isfinite(hi)):
+        return []
+    span = math.log10(hi / lo)
+    need = 4 if span > 0.3 else 3
+    best: list[float] = []
+    for subs in _LOG_SUBS:
+        ticks = [float(f"{s * 10.0 ** k:.6g}") for k in range(math.floor(math.log10(lo)) - 1,
+                                                             math.ceil(math.log10(hi)) + 1)
+                 for s in subs]
+        ticks = [t for t in ticks if lo * (1 - 1e-9) <= t <= hi * (1 + 1e-9)]
+        best = ticks
+        if len(ticks) >= need and span > 0 and \
+                math.log10(hi / ticks[-1]) <= span / 3 and math.log10(ticks[0] / lo) <= span / 3:
+            return ticks
+    return best
+
+
+def _log_locator() -> Locator:
+    """Return a matplotlib Locator placing :func:`nice_log_ticks` on the current view."""
+    from matplotlib.ticker import Locator
+
+    class NiceLogLocator(Locator):
+        def __call__(self) -> Sequence[float]:
+            assert self.axis is not None  # set by matplotlib before any call
+            lo, hi = self.axis.get_view_interval()
+            return self.tick_values(lo, hi)
+
+        def tick_values(self, vmin: float, vmax: float) -> Sequence[float]:
+            return nice_log_ticks(vmin, vmax)
+
+    return NiceLogLocator()
+
+
+def format_rate_axis(ax: Axes, currency: str | None, log: bool) -> None:
+    """KPW label, thousands separators, light grid: the look of every rate axis.
+
+    A log axis gets round ticks that label its whole range (:func:`nice_log_ticks`).
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    if log:
+        ax.yaxis.set_major_locator(_log_locator())
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     # minor log ticks would print every 100, 200, ... label: keep only majors
     ax.yaxis.set_minor_formatter(FuncFormatter(_blank))
@@ -83,10 +265,26 @@ def tidy(ax: Axes) -> None:
 
 
 def add_credit(ax: Axes, credit: str | None) -> None:
-    """Write a source credit in small grey type under the axes."""
+    """Write a source credit in small grey type under the axes (after any note already there)."""
     if credit:
-        ax.annotate(credit, (0, 0), xycoords="axes fraction", xytext=(0, -28),
-                    textcoords="offset points", fontsize="x-small", color="0.4", va="top")
+        add_below(ax, credit)
+
+
+def add_below(ax: Axes, text: str, wrap: bool = False) -> None:
+    """Add a line of small grey text under the axes: one note block, lines in call order.
+
+    ``wrap`` breaks ``text`` into lines as wide as the axes.
+    """
+    if wrap:
+        fig_width = ax.get_figure(root=True).get_figwidth()  # type: ignore[union-attr]
+        chars = max(int(ax.get_position().width * fig_width * 72.0 / 3.6), 40)
+        text = "\n".join(textwrap.wrap(text, chars, break_long_words=False))
+    for old in ax.texts:
+        if old.get_gid() == "nkfx-below":
+            old.set_text(old.get_text() + "\n" + text)
+            return
+    ax.annotate(text, (0, 0), xycoords="axes fraction", xytext=(0, -28),
+                textcoords="offset points", fontsize="x-small", color="0.4", va="top", gid="nkfx-below")
 
 
 def save_figure(ax: Axes, path: Any, dpi: int = 150) -> None:

@@ -15,8 +15,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nkfx._plot_cities import plot_cities
-from nkfx._plot_rates import STATUS_COLOURS, draw_events, draw_series, rate_data
-from nkfx._plot_style import add_credit, as_axes_list, format_rate_axis, new_axes
+from nkfx._plot_rates import (
+    STATUS_COLOURS,
+    draw_events,
+    draw_series,
+    finish_rate_axis,
+    rate_data,
+    series_style,
+    shared_window,
+)
+from nkfx._plot_style import add_credit, as_axes_list, format_rate_axis, legend_outside, new_axes
 from nkfx._validate import check_option, to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
@@ -48,6 +56,9 @@ def plot_rates(
     events: pd.DataFrame | None = None,
     max_gap: str | pd.Timedelta | None = "180D",
     long_event: str | pd.Timedelta = "365D",
+    event_labels: str = "auto",
+    event_key: bool = True,
+    clip_outliers: bool = True,
     credit: str | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -76,12 +87,16 @@ def plot_rates(
         Restrict to one city.
     by : {"city", "source"}, default "city"
         What each line represents. Rows without a city are drawn as points labelled
-        "(no city)". ``"source"`` needs a single city (pass ``city=``).
+        "(no city)". ``"source"`` needs a single city (pass ``city=``). Each city has
+        one colour and marker in every figure (:func:`nkfx._plot_style.city_style`),
+        unless ``color=`` or ``marker=`` is passed.
     log : bool, default False
         Logarithmic rate axis (changes read as percentages).
     events : pandas.DataFrame, optional
         Events from :func:`nkfx.datasets.load_events` to draw as vertical spans
-        coloured by status (:data:`STATUS_COLOURS`), clipped to the data's dates.
+        coloured by status (:data:`STATUS_COLOURS`), clipped to the data's dates
+        (events outside them are not drawn; on panels sharing the date axis, the
+        dates of all their data), one legend entry per status.
     max_gap : str or Timedelta or None, default "180D"
         Consecutive observations of one line further apart than this are not
         joined, so a long silence shows as a gap instead of an invented path.
@@ -89,7 +104,19 @@ def plot_rates(
     long_event : str or Timedelta, default "365D"
         Events lasting longer than this (eras such as "stabilisation 2013-2023")
         are marked by a dashed line at their start instead of a span that would
-        cover the figure.
+        cover the figure (only when the start lies within the data's dates).
+    event_labels : {"auto", "names", "numbers", "none"}, default "auto"
+        How drawn events are named in a strip at the top of the axes: short names,
+        or numbers (their rank by start date in ``events``, so the same in every
+        panel) explained in a key under the axes. "auto": names for up to 5 events.
+    event_key : bool, default True
+        Write the key of event numbers under the axes (turn off on all panels but
+        one of a figure whose panels share the events).
+    clip_outliers : bool, default True
+        Y limits hold all reports but far outliers (more than 3 interquartile ranges
+        of the log rates outside the quartiles, such as one report in the new won
+        days after the 2009 redenomination); each is written at the edge with its
+        value and date. ``False`` fits every report.
     credit : str, optional
         Source credit written under the axes (e.g. ``"Data: Daily NK, Asia Press"``).
     **kwargs
@@ -99,11 +126,16 @@ def plot_rates(
     -------
     matplotlib.axes.Axes
 
+    Notes
+    -----
+    The legend sits to the right of the axes, so it hides no data.
+
     Raises
     ------
     NkfxValueError
-        If several currencies are present and ``currency`` is not given, ``by`` is
-        not one of the allowed values, or ``by="source"`` meets several cities.
+        If several currencies are present and ``currency`` is not given, ``by`` or
+        ``event_labels`` is not one of the allowed values, or ``by="source"`` meets
+        several cities.
 
     Examples
     --------
@@ -117,6 +149,7 @@ def plot_rates(
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     check_option("by", by, ("city", "source"))
+    check_option("event_labels", event_labels, ("auto", "names", "numbers", "none"))
     data = rate_data(rates, city, currency)
     if by == "source" and len(data["city"].drop_duplicates()) > 1:
         found = sorted(str(c) for c in data["city"].dropna().unique())
@@ -128,29 +161,36 @@ def plot_rates(
     style: dict[str, Any] = {"marker": "o", "markersize": 3, "linewidth": 1.0} | kwargs
     seen: set[str] = set()
     for label, part in data.groupby(labels, sort=True):
+        mine = series_style(str(label), by, style)
         if str(label).startswith("(no "):
             # rows without a city come from different regions: a line through them would invent a path
-            ax.plot(part["date"], part["rate"], label=str(label), **(style | {"linestyle": "none"}))
+            ax.plot(part["date"], part["rate"], label=str(label), **(mine | {"linestyle": "none"}))
             continue
-        draw_series(ax, part, str(label), gap, style, seen)
+        draw_series(ax, part, str(label), gap, mine, seen)
     if events is not None:
-        draw_events(ax, events, data["date"].min(), data["date"].max(), era)
+        lo, hi = shared_window(ax, data["date"].min(), data["date"].max())
+        draw_events(ax, events, lo, hi, era, labels=event_labels, key=event_key)
+    named = any(t.get_gid() == "nkfx-event-label" for t in ax.texts)
     ax.set_yscale("log" if log else "linear")
+    finish_rate_axis(ax, data, log, clip_outliers, strip=0.16 if named else 0.0)
     format_rate_axis(ax, str(data["currency"].iloc[0]), log)
-    ax.legend(loc="upper left", fontsize="small", frameon=False, ncols=2)
+    legend_outside(ax)
     add_credit(ax, credit)
     return ax
 
 
-def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = False,
+def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = True,
                 max_gap: str | pd.Timedelta | None = "180D", credit: str | None = None,
                 **kwargs: Any) -> Axes:
     """Plot a series with its regimes, break dates and break-date confidence bands.
 
-    Works for every :func:`nkfx.detect` result: Bai–Perron results have intervals
-    (shaded from ``ci_lower`` to ``ci_upper``); PELT results have none, so their
-    breaks are lines only. Break lines are drawn at ``last_old``, the convention of
-    the ``breaks`` table.
+    Works for every :func:`nkfx.detect` result. Each break is a dashed line halfway
+    between ``last_old`` and ``first_new`` (the break lies somewhere between those
+    two reports) with a label at the top: its number, the months of the two reports
+    and the jump between them in %. Bai–Perron results have intervals: each is a
+    bar from ``ci_lower`` to ``ci_upper`` in a strip at the bottom, numbered like its
+    break, so a wide interval does not paint the figure; PELT results have none.
+    The legend sits to the right of the axes.
 
     Parameters
     ----------
@@ -158,10 +198,10 @@ def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = False,
         A result of :func:`nkfx.detect`.
     ax : matplotlib Axes, optional
         Where to draw; a new figure is made when omitted.
-    kpw : bool, default False
+    kpw : bool, default True
         For ``scale="log"`` results, draw ``exp`` of the data and fits: KPW on a log
-        axis with thousands separators instead of log rates. (``scale="level"``
-        results are in KPW already.)
+        axis with thousands separators; ``False`` draws the log rates themselves.
+        (``scale="level"`` results are in KPW already.)
     max_gap : str or Timedelta or None, default "180D"
         Observations further apart than this are not joined by the data line (as in
         :func:`plot_rates`), so a long silence shows as a gap; ``None`` joins all.
@@ -181,9 +221,11 @@ def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = False,
     >>> dates = pd.date_range("2021-01-04", periods=40, freq="W-MON")
     >>> rate = pd.Series(np.r_[np.full(20, 5000.0), np.full(20, 6000.0)]
     ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
-    >>> ax = plot_breaks(nkfx.detect(rate, method="bai-perron"), kpw=True)
-    >>> len(ax.lines), len(ax.patches), ax.get_yscale()  # data, 2 fits, 1 break; 1 band
-    (4, 1, 'log')
+    >>> ax = plot_breaks(nkfx.detect(rate, method="bai-perron"))
+    >>> len(ax.lines), ax.get_yscale()  # data, 2 fits, 1 break line, 1 interval bar
+    (5, 'log')
+    >>> [t.get_text() for t in ax.texts if t.get_gid() == "nkfx-break-label"]
+    ['1: 2021-05 +21%']
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
     from nkfx._plot_results import draw_breaks
@@ -286,7 +328,9 @@ def plot_event_study(study: EventStudy, *, ax: Axes | Sequence[Axes] | None = No
 
 
 def plot_probability(cp: ChangeProbability, *, ax: Axes | Sequence[Axes] | None = None,
-                     series: bool = True, credit: str | None = None, **kwargs: Any) -> Axes:
+                     series: bool = True, max_gap: str | pd.Timedelta | None = "180D",
+                     long_gap: str | pd.Timedelta | None = "365D", credit: str | None = None,
+                     **kwargs: Any) -> Axes:
     """Plot the posterior probability of a change at each date, under the series.
 
     With ``series=True`` and no ``ax``, a new figure has two stacked axes sharing
@@ -302,10 +346,23 @@ def plot_probability(cp: ChangeProbability, *, ax: Axes | Sequence[Axes] | None 
         Where to draw (see above).
     series : bool, default True
         Draw the series as well as the probabilities.
+    max_gap : str or Timedelta or None, default "180D"
+        Reports further apart than this are not joined by the series line (as in
+        :func:`plot_rates`); ``None`` joins all.
+    long_gap : str or Timedelta or None, default "365D"
+        Stems of reports that follow a silence longer than this are drawn light and
+        labelled with the length of the silence: the prior's hazard of a change builds
+        up over it, so the first report after years is likely to start a new regime
+        whatever its value. ``None`` draws every stem alike.
     credit : str, optional
         Source credit written under the probability axes.
     **kwargs
         Passed to the probability stems (``Axes.vlines``).
+
+    Notes
+    -----
+    Legends sit to the right of the axes; the dotted line is P = 0.5, and the dates
+    above it are the dashed lines on the series.
 
     Returns
     -------
@@ -346,10 +403,12 @@ def plot_probability(cp: ChangeProbability, *, ax: Axes | Sequence[Axes] | None 
         _, grid = plt.subplots(2, 1, figsize=(9, 5.5), sharex=True, height_ratios=(2, 1),
                                layout="constrained")
         given = list(grid)
+    gap = None if max_gap is None else to_timedelta("max_gap", max_gap)
+    silence = None if long_gap is None else to_timedelta("long_gap", long_gap)
     bottom = new_axes(given[-1] if given else None, (9, 3))
-    draw_probability(cp, bottom, **kwargs)
+    draw_probability(cp, bottom, silence, **kwargs)
     if series:
         top = given[0] if len(given) == 2 else bottom.twinx()
-        draw_values(cp, top, marks=len(given) == 2)
+        draw_values(cp, top, marks=len(given) == 2, gap=gap)
     add_credit(bottom, credit)
     return bottom
