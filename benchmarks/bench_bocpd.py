@@ -1,29 +1,35 @@
-"""Benchmark: change_probability (truncated BOCPD) against a plain quadratic recursion.
+"""Benchmark: change probabilities (pruned BOCPD) against the exact recursion, PELT and a PyPI peer.
 
-Run with ``.venv/bin/python benchmarks/bench_bocpd.py [--sizes 1000 10000 100000]``.
+Run with ``.venv/bin/python benchmarks/bench_bocpd.py [--sizes 1000 10000 100000 1000000]``.
 The series is daily, piecewise constant in log level (a new regime with probability
-1/100 per day, jumps N(0, 0.1), noise N(0, 0.01)), seeded. For each size it times
+1/100 per day, jumps N(0, 0.1), noise N(0, 0.01)), seeded. For each size, in one run:
 
-* ``change_probability`` as users call it (forward + backward pass, truncation at
-  1e-8, at most 1000 run lengths),
-* the truncated forward (filtering) pass alone, and
-* the untruncated quadratic filtering recursion, up to 10,000 observations and
-  beyond only while its time predicted by n**2 scaling stays under ``--quad-limit``
-  seconds (default 60),
+* ``change_probability`` as users call it (forward + backward pass, pruning at the default
+  threshold 1e-9, at most 1000 run lengths), and the pruned forward (filtering) pass alone;
+* nkfx's PELT (``nkfx.detect._pelt.pelt``, l2 cost, BIC penalty) on the same log values,
+  the yardstick of issue 19 (goal: ``change_probability`` within 20x of it at 10^5);
+* the unpruned quadratic filtering recursion (``bocpd_quadratic``) up to ``--exact-max-n``
+  (default 10,000), with the largest difference of the filtering probabilities;
+* the PyPI package ``bayesian-changepoint-detection`` (Kulick's port of Adams & MacKay's
+  code: a dense (n+1) x (n+1) run-length matrix, so O(n^2) time and memory) up to
+  ``--peer-max-n`` (default 5,000), with a constant hazard 1/100 and the same Normal-Gamma
+  prior; skipped with a message when it is not installed. Its r = 0 convention differs (the
+  change mass at t is computed with the old run's predictive), so only times are compared.
 
-and prints the largest difference between the truncated and exact filtering
-probabilities where both ran.
+Ratios: api / PELT, and peer / nkfx filtering time.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from _timing import best_of
 from nkfx.detect._bocpd import Prior, bocpd, bocpd_quadratic
+from nkfx.detect._pelt import pelt
 from nkfx.probability import change_probability
 
 
@@ -35,40 +41,61 @@ def simulate(n: int, seed: int = 0) -> pd.Series:
     return pd.Series(values, index=pd.date_range("1900-01-01", periods=n, freq="D"), name="sim")
 
 
-def timed(func, *args, **kwargs):  # type: ignore[no-untyped-def]
-    t0 = time.perf_counter()
-    out = func(*args, **kwargs)
-    return out, time.perf_counter() - t0
+def load_peer() -> Any:
+    try:
+        from bayesian_changepoint_detection import online_changepoint_detection as peer
+    except ImportError:
+        return None
+    return peer
+
+
+def run_peer(peer: Any, x: np.ndarray, prior: Prior) -> float:
+    from functools import partial
+
+    model = peer.StudentT(prior.alpha0, prior.beta0, prior.kappa0, prior.mu0)
+    t, _ = best_of(lambda: peer.online_changepoint_detection(
+        x, partial(peer.constant_hazard, 100), model), repeats=1)
+    return t
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
-    parser.add_argument("--quad-limit", type=float, default=60.0)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
+    parser.add_argument("--exact-max-n", type=int, default=10_000)
+    parser.add_argument("--peer-max-n", type=int, default=5_000)
     args = parser.parse_args()
+    peer = load_peer()
+    if peer is None:
+        print("# peer skipped: bayesian-changepoint-detection is not installed "
+              "(pip install bayesian-changepoint-detection)")
+    change_probability(simulate(200))  # compile (numba caches on disk) before timing
+    pelt(np.random.default_rng(0).normal(size=200))
     rows = []
-    quad_per_n2 = None  # seconds per n**2 measured on the last quadratic run
     for n in args.sizes:
         series = simulate(n)
-        res, t_api = timed(change_probability, series, expected_run="100D")
+        t_api, res = best_of(lambda s=series: change_probability(s, expected_run="100D"), repeats=2)
         x, h = res.values.to_numpy(), res.hazard.to_numpy()
         prior = Prior(**res.params["prior"])
-        filt, t_filter = timed(bocpd, x, h, prior, max_run=1000, smooth=False)
-        predicted = quad_per_n2 * n * n if quad_per_n2 is not None else 0.0
-        # n**2 scaling from 1,000 overstates (per-step overhead dominates there): always try 10,000
-        if predicted < args.quad_limit or n <= 10_000:
-            exact, t_quad = timed(bocpd_quadratic, x, h, prior)
-            quad_per_n2 = t_quad / (n * n)
-            err = float(np.nanmax(np.abs(exact - filt.change_filtered)))
-            quad, ratio, diff = f"{t_quad:9.2f}", f"{t_quad / t_filter:7.1f}", f"{err:.1e}"
-        else:
-            quad, ratio, diff = f"~{predicted:7.0f}s skipped", "", ""
-        rows.append((n, t_api, t_filter, quad, ratio, diff, res.params["max_active_runs"]))
-    print(f"{'n':>8} {'api (s)':>9} {'filter (s)':>10} {'quadratic (s)':>16} {'ratio':>7} "
-          f"{'max |diff|':>10} {'max runs':>8}")
-    for n, t_api, t_filter, quad, ratio, diff, runs in rows:
-        print(f"{n:>8} {t_api:9.2f} {t_filter:10.2f} {quad:>16} {ratio:>7} {diff:>10} {runs:>8}")
-    print("ratio = quadratic filtering time / truncated filtering time; api = forward + backward + pandas")
+        t_filter, filt = best_of(lambda x=x, h=h, p=prior: bocpd(x, h, p, max_run=1000, smooth=False),
+                                 repeats=2)
+        t_pelt, _ = best_of(lambda x=x: pelt(x), repeats=2)
+        diff = t_exact = float("nan")
+        if n <= args.exact_max_n:
+            t_exact, exact = best_of(lambda x=x, h=h, p=prior: bocpd_quadratic(x, h, p),
+                                     repeats=1)
+            diff = float(np.nanmax(np.abs(exact - filt.change_filtered)))
+        t_peer = run_peer(peer, x, prior) if peer is not None and n <= args.peer_max_n else float("nan")
+        rows.append((n, t_api, t_filter, t_pelt, t_api / t_pelt, t_exact, diff, t_peer,
+                     t_peer / t_filter, res.params["max_active_runs"], res.params["mass_dropped"]))
+    head = (f"{'n':>9} {'api s':>8} {'filter s':>9} {'PELT s':>8} {'api/PELT':>9} {'exact s':>8} "
+            f"{'max|diff|':>10} {'peer s':>8} {'peer/filt':>9} {'runs':>5} {'dropped':>8}")
+    print(head)
+    for n, ta, tf, tp, r, te, d, tq, rq, runs, drop in rows:
+        print(f"{n:>9} {ta:8.3f} {tf:9.3f} {tp:8.3f} {r:9.1f} {te:8.2f} {d:10.1e} {tq:8.2f} "
+              f"{rq:9.0f} {runs:>5} {drop:8.1e}")
+    print("api = change_probability (forward + backward + pandas); filter = pruned forward pass; "
+          "exact = unpruned quadratic recursion; max|diff| = largest filtering-probability "
+          "difference; dropped = filtering mass removed by pruning, summed over dates; nan = not run")
 
 
 if __name__ == "__main__":

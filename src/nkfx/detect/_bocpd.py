@@ -127,15 +127,12 @@ def bocpd(
     start_beta = prior.beta0 + d0 * d0 * tab.spread[0]
     fwd = _forward(x, log_h, log_1mh, lp0, start_mu, start_beta, tab.const, tab.df_scale,
                    tab.power, tab.gain, tab.spread, log_thr, -1 if max_run is None else int(max_run))
-    offsets, runs, la, parent, lpc, change_f, log_ev, max_active, dropped, dropped_max = fwd
+    offsets, runs, prob, parent, g, change_f, log_ev, max_active, dropped, dropped_max = fwd
     change_s = np.full(n, np.nan)
     if smooth:
-        _backward(offsets, la, parent, lpc, lp0, log_h, log_1mh, int(max_active))
-        prob = la  # overwritten in place by the smoothed posterior
+        _backward(offsets, prob, parent, g, int(max_active))  # prob: filtering -> smoothed
         change_s[1:] = prob[offsets[1:-1]]  # run length 0 is the first entry of each step
         offsets, runs, prob = _compact(offsets, runs, prob, 1e-12)
-    else:
-        prob = np.exp(la)
     mean_run = _mean_run(offsets, runs, prob)
     return BocpdResult(offsets, runs, prob, change_f, change_s, mean_run, float(log_ev),
                        int(max_active), smooth, float(threshold), float(dropped), float(dropped_max))
@@ -173,70 +170,85 @@ def _forward(
 ) -> tuple[Any, ...]:
     """Pruned filtering recursion; stores what the backward pass needs, step after step.
 
-    Per stored entry: run length, filtering log-probability, index of the parent entry at the
-    previous step and the log predictive of the observation under that parent.
+    Per stored entry: run length, filtering probability, index of the parent entry at the
+    previous step and the entry's transition weight ``g``: for a grown run
+    ``(1 - h_t) p(x_t | parent) / c_t``, for the new run (first entry) ``h_t p0(x_t) / c_t``,
+    with one scale ``c_t`` per step (it cancels in the backward pass, which then needs no
+    logarithm or exponential).
     """
     n = x.size
-    mu, beta, run, la = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1, np.int64), np.empty(n + 1)
-    nmu, nbeta, nrun, nla = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1, np.int64), np.empty(n + 1)
-    new, lp, keep = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1, np.int64)
+    mu, beta, logb = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1)
+    run, la, pl = np.empty(n + 1, np.int64), np.empty(n + 1), np.empty(n + 1)
+    nmu, nbeta, nlogb = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1)
+    nrun, nla, npl = np.empty(n + 1, np.int64), np.empty(n + 1), np.empty(n + 1)
+    new, ev, lp, keep = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1), np.empty(n + 1, np.int64)
+    cbeta, clogb = np.empty(n + 1), np.empty(n + 1)  # updated beta of every candidate, its log
     cap = max(64 * n, 1024)
-    runs_s, la_s = np.empty(cap, np.int32), np.empty(cap)
-    par_s, lpc_s = np.empty(cap, np.int32), np.empty(cap)
+    runs_s, pl_s = np.empty(cap, np.int32), np.empty(cap)
+    par_s, g_s = np.empty(cap, np.int32), np.empty(cap)
     offsets = np.zeros(n + 1, np.int64)
     change_f = np.full(n, np.nan)
     size = 1
-    mu[0], beta[0], run[0], la[0] = start_mu[0], start_beta[0], 0, 0.0
-    runs_s[0], la_s[0], par_s[0], lpc_s[0] = 0, 0.0, -1, 0.0
+    mu[0], beta[0], logb[0], run[0] = start_mu[0], start_beta[0], math.log(start_beta[0]), 0
+    la[0], pl[0] = 0.0, 1.0
+    runs_s[0], pl_s[0], par_s[0], g_s[0] = 0, 1.0, -1, 1.0
     offsets[1] = pos = 1
     log_ev, max_active, dropped, dropped_max = lp0[0], 1, 0.0, 0.0
     for t in range(1, n):
         xt = x[t]
         new[0] = top = log_h[t] + lp0[t]
         for i in range(size):
+            # Student-t predictive: beta * df_scale + d^2 = df_scale * beta_new (spread = 1 /
+            # df_scale), so log1p(d^2 / (beta df_scale)) = log(beta_new) - log(beta): one log
             m = run[i] + 1
             d = xt - mu[i]
-            z = d * d / (beta[i] * df_scale[m])
-            lp[i] = const[m] - 0.5 * math.log(beta[i]) - power[m] * math.log1p(z)
+            cbeta[i] = beta[i] + d * d * spread[m]
+            clogb[i] = math.log(cbeta[i])
+            lp[i] = const[m] + (power[m] - 0.5) * logb[i] - power[m] * clogb[i]
             new[i + 1] = la[i] + lp[i] + log_1mh[t]
             top = max(top, new[i + 1])
         s = 0.0
         for i in range(size + 1):
-            s += math.exp(new[i] - top)
+            ev[i] = math.exp(new[i] - top)
+            s += ev[i]
         lse = top + math.log(s)
         log_ev += lse
-        for i in range(size + 1):
-            new[i] -= lse
-        change_f[t] = math.exp(new[0])
-        kept = _prune_nb(new, size + 1, log_thr, max_run, keep)
-        lost = 1.0
+        change_f[t] = ev[0] / s
+        kept = _prune_nb(new, size + 1, log_thr + lse, max_run, keep)
         if pos + kept > cap:  # grow the stores
             cap = 2 * cap + kept
-            runs_s, la_s = _grow(runs_s, cap), _grow(la_s, cap)
-            par_s, lpc_s = _grow(par_s, cap), _grow(lpc_s, cap)
+            runs_s, pl_s = _grow(runs_s, cap), _grow(pl_s, cap)
+            par_s, g_s = _grow(par_s, cap), _grow(g_s, cap)
+        lost, nxt = 0.0, 0
+        for i in range(size + 1):  # the mass of the candidates not kept
+            if nxt < kept and keep[nxt] == i:
+                nxt += 1
+            else:
+                lost += ev[i] / s
         for j in range(kept):
             i = keep[j]
-            lost -= math.exp(new[i])
             if i == 0:
-                nmu[j], nbeta[j], nrun[j] = start_mu[t], start_beta[t], 0
-                par_s[pos + j], lpc_s[pos + j] = -1, 0.0
+                nmu[j], nbeta[j], nlogb[j], nrun[j] = start_mu[t], start_beta[t], math.log(start_beta[t]), 0
+                par_s[pos + j], g_s[pos + j] = -1, ev[0]
             else:
                 p = i - 1
                 m = run[p] + 1
-                d = xt - mu[p]
-                nmu[j], nbeta[j], nrun[j] = mu[p] + d * gain[m], beta[p] + d * d * spread[m], m
-                par_s[pos + j], lpc_s[pos + j] = p, lp[p]
-            nla[j] = new[i]
-            runs_s[pos + j], la_s[pos + j] = nrun[j], new[i]
-        lost = max(lost, 0.0)
+                nmu[j], nbeta[j], nlogb[j], nrun[j] = mu[p] + (xt - mu[p]) * gain[m], cbeta[p], clogb[p], m
+                # ev[i] / pl[p] = (1 - h) p(x_t | p) exp(-top); directly if pl[p] underflowed
+                g = ev[i] / pl[p] if pl[p] > 0.0 else math.exp(lp[p] + log_1mh[t] - top)
+                par_s[pos + j], g_s[pos + j] = p, g
+            nla[j] = new[i] - lse
+            npl[j] = ev[i] / s
+            runs_s[pos + j], pl_s[pos + j] = nrun[j], npl[j]
         dropped += lost
         dropped_max = max(dropped_max, lost)
-        mu, nmu, beta, nbeta, run, nrun, la, nla = nmu, mu, nbeta, beta, nrun, run, nla, la
+        mu, nmu, beta, nbeta, logb, nlogb = nmu, mu, nbeta, beta, nlogb, logb
+        run, nrun, la, nla, pl, npl = nrun, run, nla, la, npl, pl
         size = kept
         pos += kept
         offsets[t + 1] = pos
         max_active = max(max_active, kept)
-    return (offsets, runs_s[:pos].copy(), la_s[:pos].copy(), par_s[:pos].copy(), lpc_s[:pos].copy(),
+    return (offsets, runs_s[:pos].copy(), pl_s[:pos].copy(), par_s[:pos].copy(), g_s[:pos].copy(),
             change_f, log_ev, max_active, dropped, dropped_max)
 
 
@@ -278,44 +290,42 @@ def _prune_nb(new: np.ndarray, size: int, log_thr: float, max_run: int, keep: np
 
 
 @jit
-def _backward(
-    offsets: np.ndarray, la: np.ndarray, parent: np.ndarray, lpc: np.ndarray, lp0: np.ndarray,
-    log_h: np.ndarray, log_1mh: np.ndarray, max_active: int,
-) -> None:
-    """Smoothed run-length posteriors, written over the filtering ones in ``la``."""
+def _backward(offsets: np.ndarray, pl: np.ndarray, parent: np.ndarray, g: np.ndarray,
+              max_active: int) -> None:
+    """Smoothed run-length posteriors, written over the filtering ones in ``pl``.
+
+    The backward message of an entry at ``t`` is ``g`` of its grown child times the child's
+    message, plus ``g`` of the new run at ``t + 1`` times that run's message (a run either
+    grows, if that candidate was kept, or restarts); rescaled to a maximum of 1 at each step.
+    """
     n = offsets.size - 1
-    lb, lbn = np.zeros(max_active + 1), np.empty(max_active + 1)
-    _normalise_nb(la, offsets[n - 1], offsets[n], lb)
+    lb, lbn = np.ones(max_active + 1), np.empty(max_active + 1)
+    _normalise_nb(pl, offsets[n - 1], offsets[n], lb)
     for t in range(n - 2, -1, -1):
         a, b, c, d = offsets[t], offsets[t + 1], offsets[t + 1], offsets[t + 2]
+        base = g[c] * lb[0]
         for i in range(b - a):
-            lbn[i] = -np.inf
-        base = log_h[t + 1] + lp0[t + 1] + lb[0]
-        for j in range(1, d - c):  # a run either grows (if that candidate was kept) or restarts
-            lbn[parent[c + j]] = lb[j] + lpc[c + j] + log_1mh[t + 1]
-        top = -np.inf
+            lbn[i] = base
+        for j in range(1, d - c):
+            lbn[parent[c + j]] += g[c + j] * lb[j]
+        top = 0.0
         for i in range(b - a):
-            u, v = lbn[i], base
-            hi = max(u, v)
-            lbn[i] = hi + math.log1p(math.exp(-abs(u - v))) if u > -np.inf else v
             top = max(top, lbn[i])
-        for i in range(b - a):
-            lbn[i] -= top  # a constant shift per step keeps the numbers small
+        if top > 0.0:
+            for i in range(b - a):
+                lbn[i] /= top
         lb, lbn = lbn, lb
-        _normalise_nb(la, a, b, lb)
+        _normalise_nb(pl, a, b, lb)
 
 
 @jit
-def _normalise_nb(la: np.ndarray, a: int, b: int, lb: np.ndarray) -> None:
-    top = -np.inf
-    for i in range(a, b):
-        top = max(top, la[i] + lb[i - a])
+def _normalise_nb(pl: np.ndarray, a: int, b: int, lb: np.ndarray) -> None:
     s = 0.0
     for i in range(a, b):
-        la[i] = math.exp(la[i] + lb[i - a] - top)
-        s += la[i]
+        pl[i] *= lb[i - a]
+        s += pl[i]
     for i in range(a, b):
-        la[i] /= s
+        pl[i] /= s
 
 
 @jit
