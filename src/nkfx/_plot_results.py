@@ -289,8 +289,7 @@ def draw_forest(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
     log = study.params["scale"] == "log"
     ax.set_xlabel("change (log points)" if log else "change")
     if log:
-        top = ax.secondary_xaxis("top", functions=(lambda v: 100.0 * np.expm1(v), lambda q: np.log1p(
-            np.asarray(q, dtype=float) / 100.0)))
+        top = ax.secondary_xaxis("top", functions=(_to_pct, _from_pct))
         top.set_xlabel("change (%)", fontsize="small")
         top.tick_params(labelsize="small")
     tidy(ax)
@@ -300,6 +299,15 @@ def draw_forest(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
             f"{' '.join(str(v) for v in (r.city, r.currency) if isinstance(v, str))}"
             + (f" ({r.reason})" if isinstance(r.reason, str) and r.reason else "")
             for r in dropped.itertuples(index=False)), wrap=True)
+
+
+def _to_pct(v: Any) -> Any:
+    return 100.0 * np.expm1(np.asarray(v, dtype=float))
+
+
+def _from_pct(q: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):  # -100% and below: no log change
+        return np.log1p(np.asarray(q, dtype=float) / 100.0)
 
 
 def draw_probability(cp: ChangeProbability, ax: Axes, long_gap: pd.Timedelta | None = None,
