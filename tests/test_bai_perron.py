@@ -586,3 +586,43 @@ def test_realint_three_breaks_note_overlap() -> None:
     two = nkfx.detect(pd.Series(case["y"], index=dates), method="bai-perron", scale="level",
                       n_breaks=2)
     assert not any("overlap" in n for n in two.notes)
+
+
+# --------------------------------------------------------------------------- issue 17: M = 8
+def _check_chain(res: Any, alpha: float = 0.05) -> None:
+    """UDmax rejects, every sup-F(l+1|l) up to the chosen m rejects, the next one does not."""
+    m = res.n_breaks
+    assert np.isfinite(res.tests["UDmax"].pvalue)
+    assert res.tests["UDmax"].pvalue < alpha
+    for j in range(1, m):
+        assert res.tests[f"supF({j + 1}|{j})"].pvalue < alpha
+    if m < res.params["max_breaks_used"]:  # NaN: no segment can hold another break
+        assert not res.tests[f"supF({m + 1}|{m})"].pvalue < alpha
+    assert not any("sequential rule stopped" in n for n in res.notes)
+
+
+def test_sequential_rule_with_eight_breaks_allowed() -> None:
+    """Six true breaks, trim 0.1, max_breaks=8: found by the sequential rule (UDmax with M = 8)."""
+    import nkfx
+
+    rng = np.random.default_rng(17)
+    n, true = 420, [59, 119, 179, 239, 299, 359]
+    level = np.repeat([0.0, 1.5, 0.0, 1.5, 0.0, 1.5, 0.0], 60)
+    dates = pd.date_range("2000-01-02", periods=n, freq="W-SUN")
+    y = pd.Series(level + 0.5 * rng.standard_normal(n), index=dates)
+    res = nkfx.detect(y, method="bai-perron", scale="level", trim=0.1, max_breaks=8, n_breaks="sequential")
+    assert res.params["max_breaks_used"] == 8
+    assert res.n_breaks == 6
+    assert np.all(np.abs(res.breaks["index"].to_numpy() - true) <= 6)  # within 6 of 60 weeks
+    _check_chain(res)
+
+
+def test_sequential_rule_on_grossarl_with_eight_breaks() -> None:
+    """Issue 17: Grossarl, trim 0.1, max_breaks 8 used to stop at 0 breaks (UDmax had no null)."""
+    import nkfx
+
+    res = nkfx.detect(_grossarl(), method="bai-perron", scale="level", trim=0.1, max_breaks=8,
+                      n_breaks="sequential")
+    assert res.n_breaks >= 2
+    assert res.tests["UDmax"].pvalue < 0.001
+    _check_chain(res)

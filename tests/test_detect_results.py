@@ -248,14 +248,15 @@ def test_plot_draws_series_fits_breaks_and_bands(series: pd.Series, model: str) 
     try:
         out = res.plot(ax=ax, color="k")
         assert out is ax
-        # 1 data line + 3 regime fits + 2 break lines; 2 shaded intervals
-        assert len(ax.lines) == 1 + 3 + 2
-        assert len(ax.patches) == 2
+        # 1 data line + 3 regime fits + 2 break lines + 2 interval bars (the figures of issue 16
+        # draw each interval as a numbered bar at the bottom, not a shaded span)
+        assert len(ax.lines) == 1 + 3 + 2 + 2
+        assert len(ax.patches) == 0
         assert ax.lines[0].get_color() == "k"
         fit = res.fitted
         seg2 = ax.lines[2]
         start, end = res.segments["start"].iloc[1], res.segments["end"].iloc[1]
-        np.testing.assert_allclose(seg2.get_ydata(), fit[start:end].to_numpy())
+        np.testing.assert_allclose(seg2.get_ydata(), np.exp(fit[start:end].to_numpy()))  # in KPW
     finally:
         plt.close(fig)
 

@@ -539,3 +539,64 @@ def test_hac_sup_f_size_ar1_n500_still_above_nominal() -> None:
     # 2 binomial sd), not loosened to pretend 5%.
     rate = _rejection_rate(np.random.default_rng(14), 600, 500, rho=0.5, hac=True)
     assert 0.065 <= rate <= 0.11
+
+
+# Bai & Perron (2003) UDmax critical values (10%, 5%, 1%) for every tabulated cell: epsilon =
+# 0.05, 0.10, 0.15 (M = 5), 0.20 (M = 3), 0.25 (M = 2); q = 1..5. Copied from the tables shipped
+# with the mbreaks R package (R/SysData/Dmax/cv_{1..5}.csv, first column).
+BP_UDMAX_ALL = {
+    0.05: (5, [(8.78, 10.17, 13.74), (11.69, 13.27, 16.79), (14.05, 15.80, 19.38),
+               (16.17, 17.88, 21.25), (17.94, 19.74, 24.00)]),
+    0.10: (5, [(8.05, 9.52, 13.07), (10.86, 12.59, 16.19), (13.26, 14.85, 18.75),
+               (15.23, 17.00, 20.75), (17.06, 18.91, 23.16)]),
+    0.15: (5, [(7.46, 8.88, 12.37), (10.16, 11.70, 15.41), (12.40, 14.23, 18.26),
+               (14.58, 16.37, 20.39), (16.49, 18.42, 22.49)]),
+    0.20: (3, [(6.96, 8.43, 12.02), (9.66, 11.16, 14.92), (11.84, 13.66, 17.60),
+               (13.94, 15.79, 19.90), (15.74, 17.76, 21.75)]),
+    0.25: (2, [(6.55, 8.01, 11.50), (9.16, 10.67, 14.34), (11.31, 13.15, 17.08),
+               (13.36, 15.28, 19.22), (15.12, 17.14, 21.51)]),
+}
+
+
+def _udmax_gaps() -> np.ndarray:
+    gaps = []
+    for trim, (m, rows) in BP_UDMAX_ALL.items():
+        for q, published in enumerate(rows, start=1):
+            ours = [_critical.udmax_quantile(lv, q=q, trim=trim, max_breaks=m, n=1000)
+                    for lv in (0.9, 0.95, 0.99)]
+            gaps.append(np.array(ours) - published)
+    return np.array(gaps)
+
+
+def test_udmax_tables_cover_every_cell_of_bai_perron() -> None:
+    """All 25 (trim, q) cells of BP's table, q up to 5 (issue 17), compared at n = 1,000.
+
+    Measured (ours - BP) at 10/5/1%: mean -0.07 / -0.13 / -0.15, largest |gap| 0.24 / 0.37 /
+    0.75; our Monte-Carlo sd is about 0.06 / 0.1 / 0.25 and BP's (10,000 replicates) similar.
+    """
+    gaps = _udmax_gaps()
+    assert gaps.shape == (25, 3)
+    assert np.all(np.abs(gaps) <= [0.35, 0.45, 0.9]), np.round(gaps, 2)
+    assert np.all(np.abs(gaps.mean(axis=0)) <= [0.1, 0.2, 0.3]), gaps.mean(axis=0)
+
+
+def test_udmax_tables_reach_every_m_the_trim_allows() -> None:
+    """M up to floor(1 / trim) - 1: 19 at 0.05, 9 at 0.10; quantiles grow with M and level off."""
+    for trim, top in ((0.05, 19), (0.10, 9), (0.15, 5), (0.20, 4), (0.25, 3)):
+        c = [_critical.udmax_quantile(0.95, q=1, trim=trim, max_breaks=m, n=400) for m in range(1, top + 1)]
+        assert np.all(np.diff(c) >= -1e-9), c
+        with pytest.raises(NkfxValueError, match=f"max_breaks must be between 1 and {top} for UDmax"):
+            _critical.udmax_quantile(0.95, q=1, trim=trim, max_breaks=top + 1, n=400)
+    c8 = _critical.udmax_quantile(0.95, q=3, trim=0.10, max_breaks=8, n=180)
+    c5 = _critical.udmax_quantile(0.95, q=3, trim=0.10, max_breaks=5, n=180)
+    assert 0.0 <= c8 - c5 <= 0.5
+    assert _critical.udmax_quantile(0.95, q=5, trim=0.15, max_breaks=5, n=1000) > 18.0
+
+
+def test_udmax_between_trims_falls_back_conservatively() -> None:
+    # trim 0.12 allows 7 breaks, tabulated only at 0.10: the 0.10 null is used (an upper bound)
+    assert _critical.udmax_conservative(0.12, 7)
+    assert not _critical.udmax_conservative(0.12, 5)
+    p_fallback = _critical.udmax_pvalue(12.0, q=1, trim=0.12, max_breaks=7, n=300)
+    assert p_fallback == pytest.approx(_critical.udmax_pvalue(12.0, q=1, trim=0.10, max_breaks=7, n=300))
+    assert p_fallback >= _critical.udmax_pvalue(12.0, q=1, trim=0.12, max_breaks=5, n=300)

@@ -22,9 +22,10 @@ published tables), has the null limit
 ``sup over partitions (1 / m) sum_i ||segment-mean deviations||^2``; with a random walk of
 ``UD_STEPS`` steps the sup over partitions with segments of at least ``pi0 * UD_STEPS`` steps is an
 exact dynamic programme over segment costs ``||S_j - S_i||^2 / (j - i)``. UDmax(M) is the maximum of
-the ``m = 1..M`` statistics for each replicate. ``M`` runs up to 5 (``pi0 <= 0.15``), 4
-(``pi0 = 0.20``) and 3 (``pi0 = 0.25``): every ``M`` the trimming allows (``floor(1 / pi0) - 1``);
-Bai & Perron's tables stop at 3 and 2 for the last two. The DP costs O(M N^2) per replicate, so
+the ``m = 1..M`` statistics for each replicate. ``M`` runs up to every number the trimming allows,
+``floor(1 / pi0) - 1``: 19 (``pi0 = 0.05``), 9 (0.10), 5 (0.15), 4 (0.20) and 3 (0.25), for
+``q = 1..5`` (issue 17; until then M stopped at 5 and q at 3). Bai & Perron's tables stop at M = 5,
+3 and 2. The DP costs O(M N^2) per replicate, so
 the grid is coarse; quantiles are stored for the same paths on 200 and 400 steps, and
 ``nkfx.detect._critical`` interpolates (or extrapolates) them in ``1 / sqrt(N)`` to the grid of
 the sample at hand (the error of a sup over a grid is of order ``sqrt(step)``).
@@ -33,8 +34,10 @@ Settings and cost (recorded in the file as well)
 ------------------------------------------------
 seed 20260427; sup/ave/exp: 100,000 replicates, 2,000 steps, q = 1..5, pi0 in TRIMS (plus the
 exact chi-square row at pi0 = 0.5 added when loading); UDmax: 8,000 replicates on 400 and 200
-steps, q = 1..3, pi0 in UD_TRIMS. Measured on the 2-core project machine, one core: 94 s CPU for
-sup/ave/exp and 278 s for UDmax (about 6 minutes in all). Output: 230 kB.
+steps, q = 1..5, pi0 in UD_TRIMS, M up to UD_MAX_BREAKS. Measured on the 2-core project machine
+(shared, niced), one core: 75 s CPU for sup/ave/exp and 594 s for UDmax (about 11 minutes in
+all). Output: 297 kB. The sup/ave/exp tables are bit-identical to the earlier q <= 3, M <= 5 run
+(same seed, drawn first); the UDmax draws differ (five walk components instead of three).
 
 Monte-Carlo error: a tabulated p-value p has standard error ``sqrt(p (1 - p) / R)``: 0.0007 at
 p = 0.05 for the sup/ave/exp tables (R = 100,000) and 0.0024 for UDmax (R = 8,000). Critical values:
@@ -60,8 +63,8 @@ STEPS = 2_000
 REPS = 100_000
 CHUNK = 500
 UD_TRIMS = (0.05, 0.10, 0.15, 0.20, 0.25)
-UD_MAX_BREAKS = (5, 5, 5, 4, 3)
-UD_QMAX = 3
+UD_MAX_BREAKS = (19, 9, 5, 4, 3)  # floor(1 / pi0) - 1: every M the trimming allows
+UD_QMAX = 5
 UD_STEPS = 400
 UD_REPS = 8_000
 UD_CHUNK = 10
@@ -126,11 +129,12 @@ def _walk_cost(walk: np.ndarray, q: int) -> np.ndarray:
 
 
 def udmax_draws(rng: np.random.Generator, reps: int) -> np.ndarray:
-    """UDmax(M) draws for M = 1..5 on grids of UD_STEPS/2 and UD_STEPS steps from the same paths.
+    """UDmax(M) draws for M = 1..max(UD_MAX_BREAKS) on grids of UD_STEPS/2 and UD_STEPS steps.
 
-    Returns shape (2, UD_QMAX, len(UD_TRIMS), 5, reps); NaN where M exceeds the trim's maximum.
+    Both grids use the same paths. Returns shape (2, UD_QMAX, len(UD_TRIMS), max M, reps); NaN
+    where M exceeds the trim's maximum.
     """
-    out = np.full((2, UD_QMAX, len(UD_TRIMS), 5, reps), np.nan)
+    out = np.full((2, UD_QMAX, len(UD_TRIMS), max(UD_MAX_BREAKS), reps), np.nan)
     for start in range(0, reps, UD_CHUNK):
         r = min(UD_CHUNK, reps - start)
         steps = rng.standard_normal((r, UD_STEPS, UD_QMAX))
