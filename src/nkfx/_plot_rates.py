@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["STATUS_COLOURS", "draw_events", "draw_series", "event_name", "finish_rate_axis", "label_strip",
-           "rate_data", "series_style", "shared_window"]
+           "rate_data", "series_style", "shared_window", "strip_fraction"]
 
 #: Colours of event spans by status: solid facts dark, rumours light.
 STATUS_COLOURS = {"confirmed": "#4d4d4d", "reported": "#e08214", "rumour": "#8073ac"}
@@ -240,8 +240,10 @@ def label_strip(ax: Axes, where: list[pd.Timestamp], colours: list[Any], texts: 
     Each text goes in the first row where it does not overlap the previous one (widths
     estimated from the number of characters); when every row is taken it is shifted right.
     """
+    from matplotlib import dates
     from matplotlib.transforms import blended_transform_factory
 
+    date2num: Any = dates.date2num  # untyped in matplotlib's stubs
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     fig_width = ax.get_figure(root=True).get_figwidth()  # type: ignore[union-attr]
     width_pt = max(ax.get_position().width * fig_width * 72.0, 100.0)
@@ -253,10 +255,25 @@ def label_strip(ax: Axes, where: list[pd.Timestamp], colours: list[Any], texts: 
         row = next((r for r, end in enumerate(row_end) if end < x), int(np.argmin(row_end)))
         x = min(max(x, row_end[row]), 1.0 - size)  # inside the axes, never over the legend
         row_end[row] = x + size
-        stamp = lo + pd.Timedelta(days=(x + (size / 2 if centre else 0.0)) * span)
-        ax.text(stamp, 0.985 - 0.055 * row, text, transform=trans, fontsize=fontsize,  # type: ignore[arg-type]
-                va="top", ha="center" if centre else "left", color=colour, clip_on=False, gid=gid,
-                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+        stamp = float(date2num(lo + pd.Timedelta(days=(x + (size / 2 if centre else 0.0)) * span)))
+        ax.annotate(text, (stamp, 1.0), xycoords=trans, xytext=(0.0, -2.0 - row * (fontsize + 2.5)),
+                    textcoords="offset points", fontsize=fontsize, va="top",
+                    ha="center" if centre else "left", color=colour, annotation_clip=False, gid=gid,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+
+
+def strip_fraction(ax: Axes) -> float:
+    """Return the share of the axes height taken by the label rows of :func:`label_strip` (0 if none)."""
+    from matplotlib.text import Annotation
+
+    rows = [t for t in ax.texts if isinstance(t, Annotation)
+            and t.get_gid() in ("nkfx-event-label", "nkfx-break-label")]
+    if not rows:
+        return 0.0
+    depth = max(-float(t.xyann[1]) + float(t.get_fontsize()) for t in rows) + 3.0
+    fig_height = ax.get_figure(root=True).get_figheight()  # type: ignore[union-attr]
+    height_pt = max(ax.get_position().height * fig_height * 72.0, 50.0)
+    return min(depth / height_pt, 0.45)
 
 
 def _darker(colour: str) -> tuple[float, float, float]:

@@ -142,12 +142,14 @@ def _break_marks(res: Breaks, ax: Axes, jumps: bool) -> None:
 
 
 def _room_for_strips(ax: Axes, values: np.ndarray, log: bool, n_bars: int) -> None:
-    """Y limits with free strips: 18% at the top for break labels, up to 17% at the bottom for bars."""
+    """Y limits with free strips: the label rows at the top, up to 17% at the bottom for bars."""
+    from nkfx._plot_rates import strip_fraction
+
     finite = values[np.isfinite(values)]
     if not finite.size:
         return
     lo, hi = float(finite.min()), float(finite.max())
-    top, bottom = 0.18, (0.04 + 0.045 * min(n_bars, 3)) if n_bars else 0.04
+    top, bottom = strip_fraction(ax) + 0.03, (0.04 + 0.045 * min(n_bars, 3)) if n_bars else 0.04
     if log and lo > 0:
         span = np.log10(hi / lo) or 0.1
         full = span / (1 - top - bottom)

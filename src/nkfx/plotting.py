@@ -23,6 +23,7 @@ from nkfx._plot_rates import (
     rate_data,
     series_style,
     shared_window,
+    strip_fraction,
 )
 from nkfx._plot_style import add_credit, as_axes_list, format_rate_axis, legend_outside, new_axes
 from nkfx._validate import check_option, to_timedelta
@@ -170,9 +171,8 @@ def plot_rates(
     if events is not None:
         lo, hi = shared_window(ax, data["date"].min(), data["date"].max())
         draw_events(ax, events, lo, hi, era, labels=event_labels, key=event_key)
-    named = any(t.get_gid() == "nkfx-event-label" for t in ax.texts)
     ax.set_yscale("log" if log else "linear")
-    finish_rate_axis(ax, data, log, clip_outliers, strip=0.16 if named else 0.0)
+    finish_rate_axis(ax, data, log, clip_outliers, strip=strip_fraction(ax))
     format_rate_axis(ax, str(data["currency"].iloc[0]), log)
     legend_outside(ax)
     add_credit(ax, credit)
