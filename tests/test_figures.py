@@ -266,3 +266,17 @@ def test_probability_figure_explains_itself(market):
     assert np.isnan(y).sum() == int((gaps > pd.Timedelta("180D")).sum())
     assert top.get_legend() is not None
     plt.close(ax.figure)
+
+
+def test_f_path_marks_each_candidate_date_and_keeps_its_legend_outside(hyesan_breaks):
+    from nkfx.detect._plots import plot_f_path
+
+    test = hyesan_breaks.tests["supF"]
+    ax = plot_f_path(test)
+    ax.figure.canvas.draw()
+    path = ax.get_lines()[0]
+    assert path.get_marker() == "."
+    assert len(path.get_xdata()) == len(test.detail["f_path"])
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    assert ax.get_ylabel() == "F statistic (supF)"
+    plt.close(ax.figure)

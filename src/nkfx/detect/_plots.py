@@ -21,15 +21,20 @@ __all__ = ["plot_f_path"]
 
 
 def plot_f_path(test: TestResult, ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Draw a sup-F test's F path, its 95% critical value and the date of the maximum."""
+    """Draw a sup-F test's F path, its 95% critical value and the date of the maximum.
+
+    The path is evaluated at the candidate break dates (the reports): each is a
+    point, so a line across a silence is not read as evidence. The legend sits to
+    the right of the axes.
+    """
+    from nkfx._plot_style import legend_outside, new_axes, tidy
+
     path = test.detail.get("f_path")
     if not isinstance(path, pd.Series):
         raise NkfxValueError(f"{test.name} has no F path to plot; only sup-F tests have one")
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(9, 3.5))
-    style: dict[str, Any] = {"color": "0.2", "lw": 1.2, "label": "F statistic"}
+    ax = new_axes(ax, (9, 3.5))
+    style: dict[str, Any] = {"color": "0.2", "lw": 1.0, "marker": ".", "ms": 4,
+                             "label": "F statistic at a candidate date"}
     style.update(kwargs)
     ax.plot(path.index, path.to_numpy(), **style)
     crit = test.critical_values.get(0.95)
@@ -38,6 +43,7 @@ def plot_f_path(test: TestResult, ax: Axes | None = None, **kwargs: Any) -> Axes
     if test.date is not None:
         when: Any = test.date  # matplotlib's stubs say float; a date axis takes dates
         ax.axvline(when, color="C1", lw=1, label=f"maximum ({fmt_date(test.date)})")
-    ax.set_ylabel(test.name)
-    ax.legend(loc="best", fontsize="small")
+    ax.set_ylabel(f"F statistic ({test.name})")
+    tidy(ax)
+    legend_outside(ax)
     return ax
