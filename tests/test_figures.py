@@ -280,3 +280,21 @@ def test_f_path_marks_each_candidate_date_and_keeps_its_legend_outside(hyesan_br
     assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
     assert ax.get_ylabel() == "F statistic (supF)"
     plt.close(ax.figure)
+
+
+def test_event_study_path_colours_cities_as_every_figure(market):
+    from matplotlib.colors import to_rgba
+
+    combined = combine(market)
+    pair = combined[combined["city"].isin(["Hyesan", "Pyongyang"])]
+    study = event_study(pair, EVENT_ID, n_placebo=50, seed=0)
+    ax = plot_event_study(study)
+    ax.figure.canvas.draw()
+    means = {str(ln.get_label()).split(":")[0]: ln for ln in ax.get_lines()
+             if str(ln.get_label()).endswith("event(s)")}
+    assert to_rgba(means["Hyesan CNY"].get_color()) == to_rgba(city_style("Hyesan")["color"])
+    assert to_rgba(means["Pyongyang USD"].get_color()) == to_rgba(city_style("Pyongyang")["color"])
+    assert means["Hyesan USD"].get_linestyle() == "--"
+    assert means["Hyesan CNY"].get_linestyle() == "-"
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    plt.close(ax.figure)

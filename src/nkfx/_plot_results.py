@@ -182,11 +182,11 @@ def draw_study_path(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
     res = study.results
     pooled = study.pooled()
     for k, row in enumerate(pooled.to_dict("records")):
-        colour = f"C{k % 10}"
+        colour, dash = _series_look(k, row["city"], row["currency"])
         mine = res.loc[_same(res["city"], row["city"]) & _same(res["currency"], row["currency"]), "change"]
         changes = mine[np.isfinite(mine.to_numpy(dtype=float))].to_numpy(dtype=float)
         for i, change in enumerate(changes):
-            ax.plot(x, _step(x, change), color=colour, lw=0.8, alpha=0.4,
+            ax.plot(x, _step(x, change), color=colour, lw=0.8, alpha=0.4, ls=dash,
                     label="single events" if k == 0 and i == 0 else None)
         if not len(changes):
             continue
@@ -195,7 +195,7 @@ def draw_study_path(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
         if not banded:
             mean, n = float(changes.mean()), len(changes)
         label = f"{_series_label(row['city'], row['currency'])}: mean of {n} event(s)"
-        style: dict[str, Any] = {"color": colour, "lw": 2.2, "label": label} | kwargs
+        style: dict[str, Any] = {"color": colour, "lw": 2.2, "ls": dash, "label": label} | kwargs
         ax.plot(x, _step(x, mean), **style)
         lower, upper = float(row["change_lower"]), float(row["change_upper"])
         if banded and np.isfinite(lower) and np.isfinite(upper):
@@ -207,7 +207,15 @@ def draw_study_path(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
     ax.set_xlabel("days from the event (post window from the " + str(p["anchor"]) + ")")
     ax.set_ylabel("change (log points)" if p["scale"] == "log" else "change (KPW)")
     tidy(ax)
-    ax.legend(loc="best", fontsize="small", frameon=False)
+    legend_outside(ax)
+
+
+def _series_look(k: int, city: Any, currency: Any) -> tuple[str, str]:
+    """Colour and line style of a series: the city's colour (as in every figure), dashed for USD."""
+    from nkfx._plot_style import city_style
+
+    colour = city_style(city)["color"] if isinstance(city, str) else f"C{k % 10}"
+    return colour, "--" if currency == "USD" else "-"
 
 
 def _same(column: pd.Series, value: Any) -> pd.Series:
@@ -232,7 +240,7 @@ def draw_placebo(study: EventStudy, ax: Axes, small: bool = False) -> None:
     res, placebo = study.results, study.placebo
     keys = res[["city", "currency"]].astype(object).drop_duplicates()
     for k, (city, currency) in enumerate(keys.itertuples(index=False, name=None)):
-        colour = f"C{k % 10}"
+        colour, dash = _series_look(k, city, currency)
         null = placebo.loc[_same(placebo["city"], city) & _same(placebo["currency"], currency),
                            "statistic"].dropna()
         if len(null):
@@ -240,7 +248,7 @@ def draw_placebo(study: EventStudy, ax: Axes, small: bool = False) -> None:
                     color=colour, label=f"placebo {_series_label(city, currency)}")
         mine = res.loc[_same(res["city"], city) & _same(res["currency"], currency), stat].dropna()
         for i, value in enumerate(mine):
-            ax.axvline(float(value), color=colour, lw=1.2, label="events" if k == 0 and i == 0 else None)
+            ax.axvline(float(value), color=colour, lw=1.2, ls=dash, label="events" if k == 0 and i == 0 else None)
     unit = "log points" if study.params["scale"] == "log" else "KPW"
     ax.set_xlabel(f"{stat} ({unit})")
     ax.set_ylabel("placebo dates")

@@ -322,7 +322,6 @@ def plot_event_study(study: EventStudy, *, ax: Axes | Sequence[Axes] | None = No
             draw_placebo(study, pair[1])
         elif placebo:
             draw_placebo(study, main.inset_axes((0.08, 0.6, 0.3, 0.32)), small=True)
-            main.legend(loc="lower right", fontsize="small", frameon=False)
     add_credit(main, credit)
     return main
 
