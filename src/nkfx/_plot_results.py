@@ -248,7 +248,8 @@ def draw_placebo(study: EventStudy, ax: Axes, small: bool = False) -> None:
                     color=colour, label=f"placebo {_series_label(city, currency)}")
         mine = res.loc[_same(res["city"], city) & _same(res["currency"], currency), stat].dropna()
         for i, value in enumerate(mine):
-            ax.axvline(float(value), color=colour, lw=1.2, ls=dash, label="events" if k == 0 and i == 0 else None)
+            ax.axvline(float(value), color=colour, lw=1.2, ls=dash,
+                       label="events" if k == 0 and i == 0 else None)
     unit = "log points" if study.params["scale"] == "log" else "KPW"
     ax.set_xlabel(f"{stat} ({unit})")
     ax.set_ylabel("placebo dates")
