@@ -20,6 +20,7 @@ Examples::
     python tools/simulate_bootstrap_size.py --n 500 --reps 3000 --method warp
     python tools/simulate_bootstrap_size.py --n 200 --reps 200 --boot 99 --delta 0.5,1,2,4
     python tools/simulate_bootstrap_size.py --n 200 --reps 2000 --method warp --model trend
+    python tools/simulate_bootstrap_size.py --n 200 --reps 600 --boot 99 --stop-after 10
 
 ``--delta`` is the break (at n/2) in units of the errors' marginal sd, ``1 / sqrt(1 - rho^2)``.
 """
@@ -32,7 +33,7 @@ import time
 import numpy as np
 from scipy.signal import lfilter
 
-from nkfx.detect import _bootstrap, _ftests
+from nkfx.detect import _bootstrap, _fboot, _ftests
 from nkfx.detect._hac_path import hac_f_paths
 
 
@@ -51,18 +52,31 @@ def design(n: int, model: str, rng: np.random.Generator) -> np.ndarray:
 
 
 def full(
-    n: int, rho: float, delta: float, reps: int, boot: int, seed: int, model: str = "mean"
+    n: int, rho: float, delta: float, reps: int, boot: int, seed: int, model: str = "mean",
+    stop_after: int | None = None,
 ) -> tuple[float, float]:
-    """Rejection rates (asymptotic, bootstrap) with a full bootstrap per series."""
+    """Rejection rates (asymptotic, bootstrap) with a full bootstrap per series.
+
+    With ``stop_after``, each bootstrap stops early (Besag-Clifford) once that many bootstrap
+    supF values reach the observed one; the mean number of draws is printed.
+    """
     rng = np.random.default_rng(seed)
     h = int(0.15 * n)
     X = design(n, model, rng)
     asy = bs = 0
+    used = []
     for i in range(reps):
         y = series(rng, n, rho, delta) + X[:, -1] * (0.001 if model == "trend" else 0.0)
-        res = _ftests.sup_f(y, X, h=h, hac=True, null="bootstrap", n_boot=boot, seed=i)
+        if stop_after is None:
+            res = _ftests.sup_f(y, X, h=h, hac=True, null="bootstrap", n_boot=boot, seed=i)
+        else:
+            res = _fboot.bootstrap_sup_f(_ftests.sup_f(y, X, h=h, hac=True), y, X, h=h, hac=True,
+                                         n_boot=boot, seed=i, stop_after=stop_after)
+            used.append(res.detail["n_boot_used"])
         asy += res.detail["asymptotic_pvalue"] < 0.05
         bs += res.pvalue < 0.05
+    if used:
+        print(f"# early stop after {stop_after} exceedances: mean {np.mean(used):.1f} of {boot} draws")
     return asy / reps, bs / reps
 
 
@@ -94,6 +108,8 @@ def main() -> None:
     ap.add_argument("--method", choices=("full", "warp"), default="full")
     ap.add_argument("--delta", default="0", help="comma-separated break sizes (marginal sd units)")
     ap.add_argument("--model", choices=("mean", "trend"), default="mean")
+    ap.add_argument("--stop-after", type=int, default=None,
+                    help="full method: Besag-Clifford early stop after this many exceedances")
     args = ap.parse_args()
     print("| model | n | rho | break (sd) | series | B | method | asymptotic | bootstrap | time |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -105,8 +121,9 @@ def main() -> None:
             asy, bs = warp(args.n, args.rho, args.reps, args.seed, args.model)
             boot = "1 per series"
         else:
-            asy, bs = full(args.n, args.rho, delta, args.reps, args.boot, args.seed, args.model)
-            boot = str(args.boot)
+            asy, bs = full(args.n, args.rho, delta, args.reps, args.boot, args.seed, args.model,
+                           args.stop_after)
+            boot = str(args.boot) + (f" (stop after {args.stop_after})" if args.stop_after else "")
         sd = np.sqrt(0.05 * 0.95 / args.reps)
         print(
             f"| {args.model} | {args.n} | {args.rho:g} | {delta:g} | {args.reps} | {boot} | {args.method} | "

@@ -5,6 +5,16 @@ The observed :class:`~nkfx.detect._ftests.FTest` is recomputed on ``n_boot`` ser
 unrestricted fit at the test's date), with the *same* statistic: HAC or not, same trimming. The
 p-value is ``(1 + #{T* >= T}) / (B + 1)``, critical values are quantiles of ``T*``. The
 asymptotic p-value stays in ``detail["asymptotic_pvalue"]`` for comparison.
+
+``bootstrap_sup_f(..., stop_after=k)`` is Besag & Clifford's (1991) sequential version: all
+``n_boot`` series are drawn first (so the draws do not depend on the stopping), their paths are
+computed in batches of 16, and the test stops at the ``k``-th bootstrap supF that reaches the
+observed one. Under the null that saves most of the work (p-values are then large); a small
+p-value needs every draw and equals the full bootstrap's.
+
+Cost: for the mean model the HAC path of each draw runs in
+:func:`nkfx.detect._hac_mean.mean_shift_paths` (compiled, O(n^2) per draw with a small
+constant); other regressors use the batched-FFT :func:`nkfx.detect._hac_path.hac_f_paths`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,12 @@ over the series instead of a per-date FFT:
 
 Same numbers as the FFT path to rounding (tests: relative difference below 1e-8); O(n^2) time
 per series with a small constant, O(n) memory.
+
+Why not near-linear: every date has its own Andrews bandwidth, and the quadratic-spectral
+kernel has unbounded support (sandwich keeps every weight above 1e-7, in practice all n - 1
+lags), so the statistic at each of the O(n) dates is a weighted sum of O(n) lag sums with
+weights of its own. Sharing one bandwidth across dates or draws, or cutting the lags, would
+change the statistic (``kernHAC``'s), which this module must reproduce.
 """
 
 from __future__ import annotations
@@ -94,25 +100,32 @@ def _bandwidth(y: FloatArray, b: int, m1: float, m2: float, a00: float, a01: flo
     w1, w2 = 0.0, (1.0 if wcol2 >= 1e-16 else 0.0)
     if w2 == 0.0:
         w1 = w2 = 1.0
+    # v_t = u_{t+1} - A u_t, t = 0..m-1, both columns in one pass; AR(1) of v[:-1] -> v[1:]
+    st = np.zeros((2, 5))  # per column: sum lag, sum lead, sum lag^2, sum lead^2, sum lag*lead
+    p0 = p1 = 0.0
+    e0 = y[0] - m1
+    for t in range(m):
+        e1 = y[t + 1] - (m1 if t + 1 <= b else m2)
+        u0b = e0 if t > b else 0.0
+        u1b = e1 if t + 1 > b else 0.0
+        v0 = e1 - a00 * e0 - a01 * u0b
+        v1 = u1b - a10 * e0 - a11 * u0b
+        if t > 0:
+            st[0, 0] += p0
+            st[0, 1] += v0
+            st[0, 2] += p0 * p0
+            st[0, 3] += v0 * v0
+            st[0, 4] += p0 * v0
+            st[1, 0] += p1
+            st[1, 1] += v1
+            st[1, 2] += p1 * p1
+            st[1, 3] += v1 * v1
+            st[1, 4] += p1 * v1
+        p0, p1, e0 = v0, v1, e1
     num = den = 0.0
+    k = m - 1
     for col in range(2):
-        # v_t = u_{t+1} - A u_t, t = 0..m-1; AR(1) of v[:-1] -> v[1:], both centred
-        sl = sd = sll = sdd = sld = 0.0
-        prev = 0.0
-        for t in range(m):
-            e0 = y[t] - (m1 if t <= b else m2)
-            e1 = y[t + 1] - (m1 if t + 1 <= b else m2)
-            u0b = e0 if t > b else 0.0
-            u1b = e1 if t + 1 > b else 0.0
-            v = e1 - a00 * e0 - a01 * u0b if col == 0 else u1b - a10 * e0 - a11 * u0b
-            if t > 0:
-                sl += prev
-                sd += v
-                sll += prev * prev
-                sdd += v * v
-                sld += prev * v
-            prev = v
-        k = m - 1
+        sl, sd, sll, sdd, sld = st[col, 0], st[col, 1], st[col, 2], st[col, 3], st[col, 4]
         sxx = sll - sl * sl / k
         rho = (sld - sl * sd / k) / sxx
         sig2 = (sdd - sd * sd / k - rho * rho * sxx) / (m - 1)
@@ -182,22 +195,36 @@ def _series_path(y: FloatArray, bs: NDArray[np.int64], out: FloatArray) -> None:
     fprev = np.zeros((nb, 3))  # w_0 times G at lag 1 (transposed in S2)
     sn, cs, rs, rc = np.zeros(nb), np.ones(nb), np.zeros(nb), np.ones(nb)
     wprev, wcur, wnext = np.zeros(nb), np.zeros(nb), np.zeros(nb)
+    izc, small = np.zeros(nb), np.zeros(nb, np.int64)  # 1/z = izc / lag; exp branch below small
+    inv = np.zeros(n + 1)
+    for lag in range(1, n + 1):
+        inv[lag] = 1.0 / lag
     for j in range(nb):
         bw = par[j, 6]
         d = _QS_C / bw if (bw > 0.0 and math.isfinite(bw)) else 0.0
         rs[j], rc[j] = math.sin(d), math.cos(d)
         wcur[j] = _weight(0, bw, last[j], 0.0, 1.0)
         sn[j], cs[j] = rs[j], rc[j]  # sine, cosine at lag 1
+        if d > 0.0:
+            izc[j] = 1.0 / d
+            small[j] = math.ceil(0.001 * bw)
     cp = np.zeros(n + 1)
     for lam in range(n):
         for s in range(n - lam):
             cp[s + 1] = cp[s] + y[s] * y[s + lam]
+        lag = lam + 1
         for j in range(nb):
             if not ok[j]:
                 continue
             b = bs[j]
-            m1, m2, bw = par[j, 0], par[j, 1], par[j, 6]
-            wnext[j] = _weight(lam + 1, bw, last[j], sn[j], cs[j])
+            m1, m2 = par[j, 0], par[j, 1]
+            if lag > last[j]:
+                wnext[j] = 0.0
+            elif lag < small[j]:
+                wnext[j] = _weight(lag, par[j, 6], last[j], sn[j], cs[j])
+            else:
+                iz = izc[j] * inv[lag]
+                wnext[j] = 3.0 * iz * iz * (sn[j] * iz - cs[j])
             sn[j], cs[j] = sn[j] * rc[j] + cs[j] * rs[j], cs[j] * rc[j] - sn[j] * rs[j]
             hi = n - 1 - lam
             r1 = _region(cp, cy, lam, 0, min(b - lam, hi), m1, m1)
