@@ -303,3 +303,14 @@ def test_partial_path_equals_exhaustive_search_ar1_designs() -> None:
             rss = _exhaustive(y[1:], Z, X, h, m)[1]
             hits += int(path.rss[m] <= rss * (1 + 1e-10))
     assert hits == 400
+
+
+def test_seatbelt_sequential_rule_with_eight_breaks(seatbelt: pd.Series) -> None:
+    """q = 3, trim 0.1, M = 8: UDmax has a null now (p = 0.004) and the rule stops at 3 breaks."""
+    res = _seatbelt(seatbelt, n_breaks="sequential")
+    assert res.tests["UDmax"].pvalue < 0.01
+    assert res.tests["supF(2|1)"].pvalue < 0.05
+    assert res.tests["supF(3|2)"].pvalue < 0.05
+    assert res.tests["supF(4|3)"].pvalue > 0.5
+    assert res.n_breaks == 3
+    assert (res.breaks["index"] + 1).tolist() == [46, 70, 157]  # R's optimal 3-break partition

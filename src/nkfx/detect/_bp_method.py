@@ -118,9 +118,18 @@ def bai_perron_method(
         model=prep.model,
         scale=prep.scale,
         params=params,
-        notes=(*seq_notes, *ci_notes, *notes, *tests["supF"].notes, *_udmax_note(hac)),
+        notes=(*seq_notes, *ci_notes, *notes, *tests["supF"].notes, *_udmax_note(hac),
+               *_lag_note(prep, boot)),
         design=_design(prep),
     )
+
+
+def _lag_note(prep: Prepared, boot: dict[str, Any]) -> tuple[str, ...]:
+    if not prep.meta.get("lags") or boot.get("pvalue_method") != "bootstrap":
+        return ()
+    return ("The sup-F bootstrap keeps the regressors fixed, the lags of the rate included "
+            "(a fixed-design bootstrap); it does not regenerate the lags from the simulated "
+            "series.",)
 
 
 def _design(prep: Prepared) -> pd.DataFrame | None:
