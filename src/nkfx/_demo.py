@@ -125,7 +125,7 @@ def _story_figure(market: pd.DataFrame, events: pd.DataFrame, start: pd.Timestam
         # events are clipped to the plotted dates by plot_rates; each city keeps its colour
         plot_rates(near, currency=currency, ax=ax, events=events)
         shown = set(near.loc[near["currency"] == currency, "city"])
-        names = [c for c in (*CITIES, AREA) if c in shown]
+        names = [c if c != AREA else f"the {AREA}" for c in (*CITIES, AREA) if c in shown]
         ax.set_title(f"KPW per {currency} around the Hyesan customs rumour: "
                      + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]),
                      loc="left", fontsize="medium")
