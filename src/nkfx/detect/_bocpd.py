@@ -248,7 +248,8 @@ def _forward(
         pos += kept
         offsets[t + 1] = pos
         max_active = max(max_active, kept)
-    return (offsets, runs_s[:pos].copy(), pl_s[:pos].copy(), par_s[:pos].copy(), g_s[:pos].copy(),
+    # views, not copies: pages of the stores never written are never allocated
+    return (offsets, runs_s[:pos], pl_s[:pos], par_s[:pos], g_s[:pos],
             change_f, log_ev, max_active, dropped, dropped_max)
 
 
