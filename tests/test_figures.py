@@ -186,8 +186,13 @@ def test_event_labels_are_numbered_alike_and_do_not_overlap(rates_fig):
         assert overlaps == []
     numbers = [{t.get_text() for t in ax.texts if t.get_gid() == "nkfx-event-label"} for ax in rates_fig.axes]
     assert numbers[1] <= numbers[0]  # the dollar panel's numbers are the yuan panel's
-    (key,) = [t for t in rates_fig.axes[0].texts if t.get_gid() == "nkfx-below"]
-    assert "16 Hyesan customs rumour 2022" in key.get_text()
+    # one key, under the last panel, listing the events of both (the yuan's reach back to 2009)
+    assert not [t for t in rates_fig.axes[0].texts if t.get_gid() == "nkfx-below"]
+    (key,) = [t for t in rates_fig.axes[1].texts if t.get_gid() == "nkfx-below"]
+    text = key.get_text().replace("\n", " ")
+    assert text.startswith("Events: 1 Redenomination 2009 · 2 Fx ban 2009")
+    assert "16 Hyesan customs rumour 2022" in text
+    assert key.get_text().endswith("compiled with citations in nkfx.datasets")  # the credit follows
 
 
 # --- breaks readable -----------------------------------------------------------------------------

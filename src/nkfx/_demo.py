@@ -162,9 +162,9 @@ def _rates_figure(market: pd.DataFrame, events: pd.DataFrame) -> Figure:
     sources = ", ".join(market["source"].value_counts().index[:4])
     credit = f"Data: {sources} and others, compiled with citations in nkfx.datasets"
     for ax, currency in zip(axes, ("CNY", "USD"), strict=True):
-        # one key of the event numbers, under the panel reaching furthest back (both number alike)
+        # both panels number the events alike; one key, under the last panel, lists them all
         plot_rates(market, currency=currency, ax=ax, log=True, events=events,
-                   event_key=currency == "CNY", credit=credit if currency == "USD" else None)
+                   credit=credit if currency == "USD" else None)
         ax.set_title(f"Market rate, KPW per {currency}, by city (cited reports)", loc="left")
     return fig
 

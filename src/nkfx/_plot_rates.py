@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
-from nkfx._plot_style import add_below, add_proxy, city_style, robust_limits
+from nkfx._plot_style import add_below, add_proxy, city_style, robust_limits, take_below
 from nkfx.errors import NkfxValueError
 from nkfx.schema import select, validate_rates
 
@@ -178,7 +179,8 @@ def draw_events(ax: Axes, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timesta
     start lies inside the window. Each drawn event is named in a strip at the top of
     the axes: by its short name when ``labels="names"`` (or "auto" with at most 5
     events), else by its number in the event table, with the numbers explained in a
-    key under the axes (when ``key``). The legend gets one entry per status.
+    key under the axes (when ``key``; a key under another panel sharing the date axis
+    moves here, merged). The legend gets one entry per status.
     Returns the key entries (``"3 Hyesan customs rumour 2022"``).
     """
     missing = [c for c in ("start", "end", "status") if c not in events]
@@ -213,10 +215,29 @@ def draw_events(ax: Axes, events: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timesta
         return []
     texts = [m[2] for m in marks] if use_names else [str(int(n)) for n in shown["number"]]
     label_strip(ax, [m[0] for m in marks], [_darker(m[1]) for m in marks], texts, lo, hi)
-    entries = [] if use_names else [f"{int(n)} {m[2]}" for n, m in zip(shown["number"], marks, strict=True)]
+    entries = {} if use_names else {int(n): m[2] for n, m in zip(shown["number"], marks, strict=True)}
     if entries and key:
-        add_below(ax, "Events: " + " · ".join(entries), wrap=True)
-    return entries
+        _event_key(ax, entries)
+    return [f"{n} {name}" for n, name in entries.items()]
+
+
+_KEYS: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+def _event_key(ax: Axes, entries: dict[int, str]) -> None:
+    """Write the key of event numbers under ``ax``, taking over the keys of panels sharing its dates.
+
+    Stacked panels drawn top to bottom thus end with one key, under the last panel,
+    listing the events of all of them.
+    """
+    merged = dict(entries)
+    for other in ax.get_shared_x_axes().get_siblings(ax):
+        if other is not ax and other in _KEYS:
+            merged |= _KEYS.pop(other)
+            take_below(other, "event key")
+    _KEYS[ax] = merged
+    text = " · ".join(f"{n} {merged[n]}" for n in sorted(merged))
+    add_below(ax, f"Events: {text}", wrap=True, part="event key")
 
 
 def _status_legend(ax: Axes, statuses: list[str], era: bool) -> None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CITY_STYLES", "add_below", "add_credit", "add_proxy", "as_axes_list", "city_style",
            "format_rate_axis", "is_axes", "legend_outside", "new_axes", "nice_log_ticks", "robust_limits",
-           "save_figure", "tidy"]
+           "save_figure", "take_below", "tidy"]
 
 #: Colour and marker of each city, the same in every panel and figure. Event spans use
 #: grey, orange and purple (:data:`nkfx.plotting.STATUS_COLOURS`), so cities avoid them.
@@ -270,21 +270,42 @@ def add_credit(ax: Axes, credit: str | None) -> None:
         add_below(ax, credit)
 
 
-def add_below(ax: Axes, text: str, wrap: bool = False) -> None:
-    """Add a line of small grey text under the axes: one note block, lines in call order.
+_BELOW: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
-    ``wrap`` breaks ``text`` into lines as wide as the axes.
+
+def add_below(ax: Axes, text: str, wrap: bool = False, part: str | None = None) -> None:
+    """Add a line of small grey text under the axes: one note block, parts in call order.
+
+    ``wrap`` breaks ``text`` into lines as wide as the axes. A named ``part`` (such as
+    the event key) replaces an earlier part of that name and can be taken back with
+    :func:`take_below`.
     """
     if wrap:
         fig_width = ax.get_figure(root=True).get_figwidth()  # type: ignore[union-attr]
         chars = max(int(ax.get_position().width * fig_width * 72.0 / 3.6), 40)
         text = "\n".join(textwrap.wrap(text, chars, break_long_words=False))
-    for old in ax.texts:
-        if old.get_gid() == "nkfx-below":
-            old.set_text(old.get_text() + "\n" + text)
-            return
-    ax.annotate(text, (0, 0), xycoords="axes fraction", xytext=(0, -28),
-                textcoords="offset points", fontsize="x-small", color="0.4", va="top", gid="nkfx-below")
+    parts = _BELOW.setdefault(ax, {})
+    parts[part or f"note {len(parts)}"] = text
+    _render_below(ax)
+
+
+def take_below(ax: Axes, part: str) -> None:
+    """Remove the named ``part`` of the note block under ``ax`` (nothing if absent)."""
+    parts = _BELOW.get(ax, {})
+    if parts.pop(part, None) is not None:
+        _render_below(ax)
+
+
+def _render_below(ax: Axes) -> None:
+    text = "\n".join(_BELOW.get(ax, {}).values())
+    old = [t for t in ax.texts if t.get_gid() == "nkfx-below"]
+    if old and text:
+        old[0].set_text(text)
+    elif old:
+        old[0].remove()
+    elif text:
+        ax.annotate(text, (0, 0), xycoords="axes fraction", xytext=(0, -28), textcoords="offset points",
+                    fontsize="x-small", color="0.4", va="top", gid="nkfx-below")
 
 
 def save_figure(ax: Axes, path: Any, dpi: int = 150) -> None:

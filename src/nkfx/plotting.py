@@ -111,8 +111,9 @@ def plot_rates(
         or numbers (their rank by start date in ``events``, so the same in every
         panel) explained in a key under the axes. "auto": names for up to 5 events.
     event_key : bool, default True
-        Write the key of event numbers under the axes (turn off on all panels but
-        one of a figure whose panels share the events).
+        Write the key of event numbers under the axes. On panels sharing the date
+        axis the key of an earlier panel moves under this one, merged, so stacked
+        panels drawn top to bottom end with one key under the last.
     clip_outliers : bool, default True
         Y limits hold all reports but far outliers (more than 3 interquartile ranges
         of the log rates outside the quartiles, such as one report in the new won
