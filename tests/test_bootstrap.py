@@ -452,3 +452,23 @@ def test_early_stopping_besag_clifford() -> None:
     assert not b.detail["stopped_early"]
     assert b.detail["n_boot_used"] == 99
     assert b.pvalue == a.pvalue == 0.01
+
+
+def test_compiled_mean_shift_path_with_truncated_kernel_weights() -> None:
+    # White noise at n = 1,500: Andrews' bandwidth is about 0.8, so sandwich's rule drops the
+    # QS weights after lag ~1,100 (below 1e-7); the compiled path stops there too
+    from nkfx.detect._hac_mean import _date_setup, _last_lag, mean_shift_paths
+    from nkfx.detect._hac_path import _batched_wald, _segment_fits
+
+    n = 1500
+    y = np.random.default_rng(5).standard_normal(n)
+    b = np.arange(300, 1200, 97)
+    par = np.empty(7)
+    assert _date_setup(y - y.mean(), int(b[0]), par)
+    assert _last_lag(par[6], n - 1) < n - 300
+    X = np.ones((n, 1))
+    e, d = _segment_fits(y, X, np.cumsum(X[:, :, None] * X[:, None, :], axis=0),
+                         np.cumsum(y[:, None] * X, axis=0), b)
+    y_before = y.copy()
+    np.testing.assert_allclose(mean_shift_paths(y[None], b)[0], _batched_wald(e, d, X, b), rtol=1e-8)
+    np.testing.assert_array_equal(y, y_before)  # the input is not changed

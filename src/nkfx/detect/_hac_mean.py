@@ -209,12 +209,16 @@ def _series_path(y: FloatArray, bs: NDArray[np.int64], out: FloatArray) -> None:
             izc[j] = 1.0 / d
             small[j] = math.ceil(0.001 * bw)
     cp = np.zeros(n + 1)
-    for lam in range(n):
+    top = 0
+    for j in range(nb):
+        if ok[j]:
+            top = max(top, last[j] + 2)
+    for lam in range(min(n, top)):  # beyond a date's last lag + 1 its three weights are 0
         for s in range(n - lam):
             cp[s + 1] = cp[s] + y[s] * y[s + lam]
         lag = lam + 1
         for j in range(nb):
-            if not ok[j]:
+            if not ok[j] or lam > last[j] + 1:
                 continue
             b = bs[j]
             m1, m2 = par[j, 0], par[j, 1]
