@@ -309,13 +309,13 @@ def _render_below(ax: Axes) -> None:
 
 
 def save_figure(ax: Axes, path: Any, dpi: int = 150) -> None:
-    """Save the figure holding ``ax`` to ``path`` and close it."""
+    """Save the figure holding ``ax`` to ``path`` (legends outside the axes included) and close it."""
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
     fig = ax.get_figure(root=True)
     if isinstance(fig, Figure):
         try:
-            fig.savefig(path, dpi=dpi)
+            fig.savefig(path, dpi=dpi, bbox_inches="tight")
         finally:
             plt.close(fig)
