@@ -426,3 +426,49 @@ def test_probability_axes_options_and_errors(cp):
         plot_probability(res, ax=pair, series=False)
     with pytest.raises(NkfxTypeError, match=r"cp must be a ChangeProbability of nkfx\.change_probability"):
         plot_probability(math.pi)
+
+
+def test_event_labels_names_numbers_and_errors(sim_rates):
+    events = load_events()
+    few = events[events["id"].isin(["freight_train_resumes_2022", "hyesan_customs_rumour_2022"])]
+    ax = plot_rates(sim_rates, currency="CNY", events=few)
+    names = [t.get_text() for t in ax.texts if t.get_gid() == "nkfx-event-label"]
+    assert names == ["Freight train resumes 2022", "Hyesan customs rumour 2022"]  # few: names, no key
+    assert not [t for t in ax.texts if t.get_gid() == "nkfx-below"]
+    ax = plot_rates(sim_rates, currency="CNY", events=few, event_labels="numbers")
+    numbers = [t.get_text() for t in ax.texts if t.get_gid() == "nkfx-event-label"]
+    assert numbers == ["1", "2"]
+    (key,) = [t.get_text() for t in ax.texts if t.get_gid() == "nkfx-below"]
+    assert key == "Events: 1 Freight train resumes 2022 · 2 Hyesan customs rumour 2022"
+    ax = plot_rates(sim_rates, currency="CNY", events=few, event_labels="none")
+    assert not [t for t in ax.texts if t.get_gid() == "nkfx-event-label"]
+    with pytest.raises(NkfxValueError, match="event_labels must be one of 'auto', 'names', 'numbers', "
+                                             "'none'; got 'all'"):
+        plot_rates(sim_rates, currency="CNY", events=few, event_labels="all")
+    plt.close("all")
+
+
+def test_outliers_can_be_kept_in_view(sim_rates):
+    odd = sim_rates.copy()
+    first = odd.index[(odd["currency"] == "CNY") & (odd["city"] == "Hyesan")][0]
+    odd.loc[first, "rate"] = 12.0  # a report in the wrong unit
+    before = odd.copy()
+    ax = plot_rates(odd, currency="CNY", log=True)
+    assert ax.get_ylim()[0] > 12.0
+    (mark,) = [t for t in ax.texts if t.get_gid() == "nkfx-outlier"]
+    assert mark.get_text().startswith("▼ 12 (")
+    ax = plot_rates(odd, currency="CNY", log=True, clip_outliers=False)
+    assert ax.get_ylim()[0] < 12.0
+    assert not [t for t in ax.texts if t.get_gid() == "nkfx-outlier"]
+    pd.testing.assert_frame_equal(odd, before)  # not mutated
+    plt.close("all")
+
+
+def test_probability_gap_options_are_checked(cp):
+    res, _ = cp
+    with pytest.raises(NkfxValueError, match="long_gap"):
+        plot_probability(res, long_gap="soon")
+    ax = plot_probability(res, long_gap=None, max_gap=None)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["P(change) at a report", "P = 0.5 (dates marked above)"]
+    plt.close("all")
