@@ -36,15 +36,15 @@ def events() -> pd.DataFrame:
     return load_events()
 
 
-@pytest.fixture
-def rates_fig(market, events):
+@pytest.fixture(scope="module")
+def rates_fig(market, events):  # read-only in the tests: drawn once
     fig = _rates_figure(market, events)
     fig.canvas.draw()
     yield fig
     plt.close(fig)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def story_fig(market, events):
     start = pd.Timestamp(events.loc[events["id"] == EVENT_ID, "start"].iloc[0])
     fig = _story_figure(with_area(combine(market)), events, start)
