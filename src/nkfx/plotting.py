@@ -25,7 +25,15 @@ from nkfx._plot_rates import (
     shared_window,
     strip_fraction,
 )
-from nkfx._plot_style import add_credit, as_axes_list, format_rate_axis, legend_outside, new_axes
+from nkfx._plot_style import (
+    CITY_STYLES,
+    add_credit,
+    as_axes_list,
+    city_style,
+    format_rate_axis,
+    legend_outside,
+    new_axes,
+)
 from nkfx._validate import check_option, to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
@@ -37,7 +45,9 @@ if TYPE_CHECKING:
     from nkfx.probability import ChangeProbability
 
 __all__ = [
+    "CITY_STYLES",
     "STATUS_COLOURS",
+    "city_style",
     "plot_breaks",
     "plot_cities",
     "plot_event_study",
