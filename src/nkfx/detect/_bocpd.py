@@ -335,15 +335,20 @@ def _compact(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Drop entries with probability below ``floor`` (run length 0 is kept)."""
     n = offsets.size - 1
+    total = 0
+    for i in range(prob.size):
+        if prob[i] > floor or runs[i] == 0:
+            total += 1
     out_off = np.zeros(n + 1, np.int64)
+    out_runs, out_prob = np.empty(total, runs.dtype), np.empty(total)
     pos = 0
     for t in range(n):
         for i in range(offsets[t], offsets[t + 1]):
             if prob[i] > floor or runs[i] == 0:
-                runs[pos], prob[pos] = runs[i], prob[i]
+                out_runs[pos], out_prob[pos] = runs[i], prob[i]
                 pos += 1
         out_off[t + 1] = pos
-    return out_off, runs[:pos].copy(), prob[:pos].copy()
+    return out_off, out_runs, out_prob
 
 
 @jit
