@@ -496,3 +496,33 @@ def test_a_bug_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str],
     monkeypatch.setenv("NKFX_DEBUG", "1")
     with pytest.raises(KeyError):
         main(["summary", str(step_csv)])
+
+
+HOSTILE_CITIES = ["../../escape", "/etc/passwd", "a\x00b", "x" * 300, "혜산", "평양", "a|b",
+                  "=cmd|' /C calc'!A0", "C:\\Windows", ".."]
+
+
+def test_report_keeps_every_file_in_the_folder_whatever_a_city_is_called(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # issue 18: names with ../, /, NUL, 300 characters or no ASCII letter at all
+    dates = pd.date_range("2021-01-04", periods=24, freq="W-MON").strftime("%Y-%m-%d")
+    rows = [pd.DataFrame({"date": dates, "city": city, "currency": "CNY",
+                          "rate": np.r_[np.full(12, 5000.0), np.full(12, 7000.0)] + i})
+            for i, city in enumerate(HOSTILE_CITIES)]
+    path = tmp_path / "in" / "hostile.csv"
+    path.parent.mkdir()
+    pd.concat(rows).to_csv(path, index=False)
+    folder = tmp_path / "out" / "report"
+    code, _, err = run(capsys, "report", path, "-o", folder, "--min-obs", "20")
+    assert code == 0, err
+    written = sorted(tmp_path.rglob("*"))
+    assert {p for p in written if p.parent != folder} == {path.parent, path, folder.parent, folder}
+    names = [p.name for p in folder.iterdir()]
+    assert all(len(n.encode()) <= 100 and "/" not in n and "\\" not in n and "\x00" not in n
+               for n in names)
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert len(results) == len(HOSTILE_CITIES)  # no two series share a file
+    assert len([n for n in names if n.endswith("_CNY.json")]) == len(HOSTILE_CITIES)
+    md = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "| a\\|b | CNY | 24 |" in md
+    assert "\x00" not in md

@@ -543,3 +543,21 @@ def test_notebook_runs_and_states_its_facts(shared_data: Path, tmp_path: Path,
                             resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
     last = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
     assert last.startswith("checked: premium 2013-11-13 4.435 | state-run premium jump -0.756")
+
+
+def test_premium_of_a_tiny_market_rate_is_finite() -> None:
+    # log(market / official) was -inf when the ratio underflowed to 0 (issue 18)
+    raw = pd.DataFrame({"date": pd.to_datetime(["2010-01-01"]), "city": "Hyesan", "currency": "USD",
+                        "source": "Daily NK", "rate": [5e-324]})
+    res = nkfx.premium(nkfx.read_rates(raw).rates, pd.Series([100.0], index=pd.to_datetime(["2010-01-01"])))
+    assert res.to_frame()["premium"].iloc[0] == pytest.approx(np.log(5e-324) - np.log(100.0))
+
+
+def test_premium_takes_aware_official_dates_as_calendar_days() -> None:
+    # pandas refused astype from aware to naive dates (TypeError, issue 18)
+    raw = pd.DataFrame({"date": pd.to_datetime(["2010-01-01"]), "city": "Hyesan", "currency": "USD",
+                        "source": "Daily NK", "rate": [8000.0]})
+    official = pd.Series([100.0], index=pd.DatetimeIndex(["2009-12-31 23:00"], tz="Asia/Seoul"))
+    frame = nkfx.premium(nkfx.read_rates(raw).rates, official).to_frame()
+    assert frame["official_date"].iloc[0] == pd.Timestamp("2009-12-31")
+    assert frame["premium"].iloc[0] == pytest.approx(np.log(80.0))

@@ -10,6 +10,7 @@ Series with too few dates, and series where detection fails, are listed with the
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -23,8 +24,39 @@ from nkfx.errors import NkfxError
 __all__ = ["write_report"]
 
 
+#: Longest slug of one part (city or currency) in a file name; the whole name stays far
+#: below the 255 bytes file systems allow.
+_MAX_PART = 60
+
+
 def _slug(*parts: object) -> str:
-    return "_".join(re.sub(r"[^A-Za-z0-9]+", "-", str(p)).strip("-") for p in parts)
+    """Return a file-name stem made of ``parts``: ASCII letters, digits and ``-``, joined by ``_``.
+
+    Whatever a city or currency is called (``../x``, ``/etc``, NUL, 300 characters, a
+    Korean name), the stem holds no separator or dot, so the file lands in the chosen
+    folder. A part that loses characters other than spaces, or is shortened, ends in 8 hex
+    digits of its SHA-1, so ``혜산`` and ``평양`` (both empty as ASCII) do not overwrite
+    each other.
+
+    >>> _slug("Hyesan", "CNY"), _slug("North Hamgyong", "USD")
+    ('Hyesan_CNY', 'North-Hamgyong_USD')
+    >>> _slug("../../etc/passwd", "CNY")
+    'etc-passwd-...'
+    """
+    out = []
+    for part in parts:
+        text = str(part)
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+        if len(slug) > _MAX_PART or re.search(r"[^A-Za-z0-9 ]", text) or not slug:
+            digest = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            slug = f"{slug[:_MAX_PART]}-{digest}".lstrip("-")
+        out.append(slug)
+    return "_".join(out)
+
+
+def _cell(value: object) -> str:
+    """Text for one Markdown table cell: no line break, NUL or unescaped ``|``."""
+    return re.sub(r"[\r\n\x00]+", " ", str(value)).replace("|", "\\|")
 
 
 def _series_keys(rates: pd.DataFrame) -> pd.DataFrame:
@@ -142,6 +174,7 @@ def _markdown(table: pd.DataFrame, figures: list[str], args: argparse.Namespace)
               "|---|---|---:|---|---|---|"]
     for r in table.fillna("").astype(str).to_dict("records"):
         figure = f"[{r['figure']}]({r['figure']})" if r["figure"] else ""
-        cells = (r["city"], r["currency"], r["n"], r["breaks"], figure, r["status"])
+        cells = (*(_cell(c) for c in (r["city"], r["currency"], r["n"], r["breaks"])), figure,
+                 _cell(r["status"]))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

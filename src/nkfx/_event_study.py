@@ -269,7 +269,9 @@ def placebo_anchors(days: np.ndarray, y: np.ndarray, spec: WindowSpec, offsets: 
     ``blocked`` and span at most ``max_extent`` days (the event's own: windows of a few
     reports must not be compared with windows that stretch over years of silence).
     """
-    cand = np.arange(math.ceil(days[0]), math.floor(days[-1]) + 1, dtype=float)
+    cand = _candidates(days)
+    if cand.size == 0:
+        return cand
     lo, hi = cand - offsets[0], cand + offsets[1]
     bd = _bounds(spec, lo, hi, days)
     e_lo, e_hi = extents(days, bd, bracket_stats(days, y, lo, hi))
@@ -288,11 +290,24 @@ def jump_anchors(days: np.ndarray, log_rate: np.ndarray, offsets: tuple[float, f
     ``blocked``; ``max_span`` keeps a jump between reports two weeks apart from being compared
     with moves over years without reports.
     """
-    cand = np.arange(math.ceil(days[0]), math.floor(days[-1]) + 1, dtype=float)
+    cand = _candidates(days)
+    if cand.size == 0:
+        return cand
     br = bracket_stats(days, log_rate, cand - offsets[0], cand + offsets[1])
     ok = np.isfinite(br["span_days"]) & (br["span_days"] <= max_span + 1e-9)
     ext = np.concatenate((days, [np.nan]))
     return _draw(cand, ok, ext[br["first"]], ext[br["last"]], blocked, n, rng)
+
+
+def _candidates(days: np.ndarray) -> np.ndarray:
+    """Whole days from the first report to the last; none without two finite dates.
+
+    ``days[0]`` on an empty series raised IndexError and a NaN first day "cannot convert
+    float NaN to integer" (issue 18).
+    """
+    if days.size == 0 or not (np.isfinite(days[0]) and np.isfinite(days[-1])):
+        return np.empty(0)
+    return np.arange(math.ceil(days[0]), math.floor(days[-1]) + 1, dtype=float)
 
 
 def _draw(cand: np.ndarray, ok: np.ndarray, e_lo: np.ndarray, e_hi: np.ndarray,
@@ -339,7 +354,11 @@ _DAY = pd.Timedelta(days=1)
 
 
 def _days(dates: Any) -> np.ndarray:
-    out: np.ndarray = ((pd.DatetimeIndex(dates) - _ORIGIN) / _DAY).to_numpy(dtype=float)
+    """Days since 1970-01-01 (NaN for NaT); aware dates count by their local calendar day."""
+    index = pd.DatetimeIndex(dates)
+    if index.tz is not None:  # naive minus aware raised TypeError (issue 18)
+        index = index.tz_localize(None)
+    out: np.ndarray = ((index - _ORIGIN) / _DAY).to_numpy(dtype=float)
     return out
 
 

@@ -70,8 +70,13 @@ def _hash_codes(values: pd.Series) -> tuple[np.ndarray, Any]:
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): compare their text
+        # raw_text, not astype(str): pandas' str dtype decodes bytes cells as UTF-8 and
+        # raised UnicodeDecodeError on b"\xff\xfe" (issue 18); str(b"...") never fails.
         mask = values.isna().to_numpy()
-        codes, uniques = pd.factorize(values.astype(str).mask(mask), use_na_sentinel=True)
+        text = np.asarray([raw_text(v) for v in values.to_numpy(dtype=object)], dtype=object)
+        text[mask] = None
+        text_codes, text_uniques = pd.factorize(text, use_na_sentinel=True)
+        return text_codes, text_uniques
     return codes, uniques
 
 

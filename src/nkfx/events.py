@@ -22,7 +22,7 @@ from nkfx._break_match import BreakMatch, match_breaks
 from nkfx._event_result import EventStudy
 from nkfx._event_study import LONG_BRACKET_DAYS, Side, WindowSpec, run_event_study
 from nkfx._validate import check_option, to_timedelta
-from nkfx.errors import NkfxTypeError, NkfxValueError, SchemaError
+from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError, SchemaError
 from nkfx.probability import prepare_series, to_scale
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def _check_events(frame: pd.DataFrame) -> pd.DataFrame:
         if col not in out:
             out[col] = pd.NaT if col == "end" else ""
     problems: list[list[str]] = [[] for _ in range(len(out))]
-    ids = out["id"].astype(object).where(out["id"].notna(), "").astype(str).str.strip()
+    ids = _text(out["id"])
     for i, ident in enumerate(ids):
         if not ident:
             problems[i].append("id is empty")
@@ -126,7 +126,7 @@ def _check_events(frame: pd.DataFrame) -> pd.DataFrame:
     for j in np.flatnonzero((end < start).to_numpy()):
         problems[j].append(f"end {end.iloc[j].date()} is before start {start.iloc[j].date()}")
     out["start"], out["end"] = start.to_numpy(), end.to_numpy()
-    status = out["status"].astype(object).where(out["status"].notna(), "").astype(str).str.strip().str.lower()
+    status = _text(out["status"]).str.lower()
     for i, st in enumerate(status):
         if "status" in frame and st not in STATUSES:
             allowed = ", ".join(repr(s) for s in STATUSES)
@@ -137,18 +137,28 @@ def _check_events(frame: pd.DataFrame) -> pd.DataFrame:
     return out.loc[:, [*EVENT_COLUMNS, *extra, "problem"]].reset_index(drop=True)
 
 
+def _text(values: pd.Series) -> pd.Series:
+    r"""Return the stripped text of each cell, "" when missing.
+
+    ``str()`` per cell: pandas' ``astype(str)`` decodes bytes as UTF-8 and raised
+    UnicodeDecodeError on ``b"\\xff"`` (issue 18); ``str(b"\\xff")`` never fails.
+    """
+    text = [str(v) for v in values.astype(object).where(values.notna(), "")]
+    return pd.Series(text, index=values.index, dtype=object).str.strip()
+
+
 def _parse_dates(values: pd.Series, column: str, problems: list[list[str]], *,
                  allow_missing: bool = False) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = pd.Series(pd.DatetimeIndex(values).tz_localize(None).normalize())
     else:
-        raw = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+        raw = _text(values)
         parsed = pd.Series(pd.DatetimeIndex(pd.to_datetime(raw.replace("", None), errors="coerce",
                                                            format="mixed")))
         for i in np.flatnonzero((parsed.isna() & (raw != "")).to_numpy()):
             problems[i].append(f"{column} {raw.iloc[i]!r} is not a date")
     if not allow_missing:
-        for i in np.flatnonzero(values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()):
+        for i in np.flatnonzero(values.isna().to_numpy() | (_text(values) == "").to_numpy()):
             problems[i].append(f"{column} is missing")
     return parsed.reset_index(drop=True)
 
@@ -287,7 +297,7 @@ def _series_list(
     """One checked series per city and currency (medians per date), with notes."""
     if not isinstance(series_or_rates, pd.DataFrame):
         values, first_notes = prepare_series(series_or_rates, name="series_or_rates")
-        return [(None, None, values)], first_notes
+        return [(None, None, _calendar_days(values, first_notes))], first_notes
     from nkfx.schema import select, validate_rates
 
     rates = validate_rates(series_or_rates, name="series_or_rates")
@@ -302,6 +312,32 @@ def _series_list(
         out.append((c_str, str(k), values))
         notes.extend(f"{c_str or '(no city)'}/{k}: {n}" for n in part_notes)
     return out, notes
+
+
+def _calendar_days(values: pd.Series, notes: list[str]) -> pd.Series:
+    """Return the series on naive calendar days, with finite values and one report at least (issue 18).
+
+    Time-zone-aware dates keep their local calendar day (as :func:`nkfx.read_rates` does)
+    and lose the zone, so they compare with the catalogue's naive dates; undated reports
+    are left out with a note.
+    """
+    index = pd.DatetimeIndex(values.index)
+    if index.tz is not None:
+        notes.append(f"dates in time zone {index.tz} taken as calendar days (zone dropped)")
+        values = pd.Series(values.to_numpy(), index=index.tz_localize(None), name=values.name)
+    undated = np.asarray(values.index.isna())
+    if undated.any():
+        notes.append(f"{int(undated.sum())} report(s) without a date left out")
+        values = values[~undated]
+    bad = values.index[~np.isfinite(values.to_numpy(dtype=float))]
+    if len(bad):
+        raise NkfxValueError(f"series_or_rates must hold finite rates; got {float(values[bad[0]])!r} on "
+                             f"{bad[0].date()} ({len(bad)} value(s))")
+    if values.empty:
+        raise InsufficientDataError("series_or_rates holds no dated rate; got an empty series "
+                                    "(after leaving out missing values)")
+    values.index.name = "date"
+    return values
 
 
 def event_window(
@@ -604,7 +640,9 @@ def _study_notes(results: pd.DataFrame, blocks: list[tuple[str | None, str | Non
     for r in results.to_dict("records"):
         if not (r["n_pre"] or r["n_post"]):
             continue
-        values = series[(r["city"], r["currency"])]
+        # a block without a city is keyed None; its rows hold NaN (KeyError, issue 18)
+        city = r["city"] if isinstance(r["city"], str) else None
+        values = series[(city, r["currency"])]
         start = pd.Timestamp(r["start"])
         near = values.index[(values.index >= start - pd.Timedelta("365D"))
                             & (values.index <= start + pd.Timedelta("365D"))]

@@ -496,7 +496,10 @@ def _clean_quotes(frame: pd.DataFrame) -> pd.DataFrame:
     raw = pd.Series(frame["date"]).reset_index(drop=True)
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):  # not days since 1970
         raise NkfxValueError(f"official 'date' must hold dates or date strings; got dtype {raw.dtype}")
-    dates = pd.to_datetime(raw, errors="coerce", format="mixed").dt.normalize()
+    dates = pd.to_datetime(raw, errors="coerce", format="mixed")
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):  # aware quotes: their local calendar day (issue 18)
+        dates = dates.dt.tz_localize(None)
+    dates = dates.dt.normalize()
     rate = pd.to_numeric(pd.Series(frame["rate"]).reset_index(drop=True), errors="coerce")
     bad = dates.isna() | rate.isna() | ~(rate > 0)
     if bad.any():
@@ -566,8 +569,11 @@ def _pair(market: pd.DataFrame, quotes: pd.DataFrame, kind: str, match: str,
     out["official_detail"], out["official_source"] = pick("detail"), pick("source")
     within = has & (True if limit is None else np.abs(age) <= limit.days)
     out["within_max_age"] = within
-    ratio = np.where(within, out["market"].to_numpy() / out["official"].to_numpy(), np.nan)
-    out["ratio"], out["premium"], out["premium_pct"] = ratio, np.log(ratio), 100 * (ratio - 1)
+    kpw, quote = out["market"].to_numpy(dtype=float), out["official"].to_numpy(dtype=float)
+    ratio = np.where(within, kpw / quote, np.nan)
+    # a difference of logs: log(ratio) was -inf when the ratio underflowed to 0 (issue 18)
+    log_premium = np.where(within, np.log(kpw) - np.log(quote), np.nan)
+    out["ratio"], out["premium"], out["premium_pct"] = ratio, log_premium, 100 * (ratio - 1)
     return out
 
 
