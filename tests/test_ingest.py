@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -557,9 +558,79 @@ def test_missing_optional_reader_says_what_to_install(tmp_path: Path,
     monkeypatch.setattr(pd, "read_excel", no_engine)
     monkeypatch.setattr(pd, "read_parquet", no_engine)
     for name, extra in (("a.xlsx", "excel"), ("a.parquet", "parquet")):
-        (tmp_path / name).write_bytes(b"")
+        with zipfile.ZipFile(tmp_path / name, "w"):  # an empty archive passes check_archive
+            pass
         with pytest.raises(ImportError, match=f'pip install "nkfx\\[{extra}\\]"'):
             read_rates(tmp_path / name, currency="CNY")
+
+
+# --- untrusted Excel (issue 18) ----------------------------------------------------------------
+
+
+def _rewrite_xlsx(source: Path, target: Path, member: str, text: bytes) -> None:
+    """Copy the .xlsx ``source`` to ``target`` with ``member`` replaced by ``text``."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            new.writestr(item.filename, text if item.filename == member else old.read(item))
+
+
+@pytest.fixture
+def small_xlsx(tmp_path: Path) -> Path:
+    pytest.importorskip("openpyxl")
+    path = tmp_path / "ok.xlsx"
+    pd.DataFrame({"date": ["2022-10-05"], "rate": [820.0]}).to_excel(path, index=False)
+    return path
+
+
+#: A DOCTYPE whose &lol9; expands to 10^9 'lol' (the "billion laughs").
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY lol "lol">'
+          + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+                     for i in range(1, 10)) + b"]>")
+
+
+def laughing_sheet(xlsx: Path, encoding: str = "utf-8") -> bytes:
+    """The first sheet of ``xlsx`` with a billion laughs in its date cell."""
+    with zipfile.ZipFile(xlsx) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    text = (LAUGHS + sheet.replace(b"<t>2022-10-05</t>", b"<t>&lol9;</t>")).decode()
+    if encoding == "utf-16":
+        text = text.replace('"1.0"?', '"1.0" encoding="utf-16"?')
+    return text.encode(encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_excel_with_entity_expansion_is_refused(small_xlsx: Path, tmp_path: Path, encoding: str) -> None:
+    # a billion laughs (10^9 'lol') in a cell of the sheet, in UTF-8 or UTF-16
+    bomb = tmp_path / "laughs.xlsx"
+    _rewrite_xlsx(small_xlsx, bomb, "xl/worksheets/sheet1.xml", laughing_sheet(small_xlsx, encoding))
+    with pytest.raises(NkfxValueError, match=r"source 'laughs.xlsx' declares XML entities in "
+                                             r"'xl/worksheets/sheet1.xml'; refused"):
+        read_rates(bomb, currency="CNY")
+
+
+def test_excel_zip_bomb_is_refused_before_parsing(small_xlsx: Path, tmp_path: Path) -> None:
+    # 40 MB of rows packed into ~40 kB: 1,000 times, where real sheets pack 5-20 times
+    with zipfile.ZipFile(small_xlsx) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    row = b'<row r="3"><c r="A3" t="inlineStr"><is><t>2022-10-05</t></is></c><c r="B3"><v>1</v></c></row>'
+    head, tail = sheet.split(b"</sheetData>")
+    bomb = tmp_path / "bomb.xlsx"
+    _rewrite_xlsx(small_xlsx, bomb, "xl/worksheets/sheet1.xml",
+                  head + row * (40 * 2**20 // len(row)) + b"</sheetData>" + tail)
+    with pytest.raises(NkfxValueError, match=r"source 'bomb.xlsx' would unpack to 4\d,\d{3},\d{3} bytes "
+                                             r"from \d+,\d{3} \(at most 536,870,912 and 200 times"):
+        read_rates(bomb, currency="CNY")
+
+
+def test_excel_that_is_not_a_zip(tmp_path: Path) -> None:
+    path = tmp_path / "fake.xlsx"
+    path.write_text("date,rate\n2022-10-05,820\n")
+    with pytest.raises(NkfxValueError, match=r"source 'fake.xlsx' is not a valid .xlsx file"):
+        read_rates(path, currency="CNY")
+
+
+def test_ordinary_excel_passes_the_archive_check(small_xlsx: Path) -> None:
+    assert read_rates(small_xlsx, currency="CNY").rates["rate"].tolist() == [820.0]
 
 
 # --- the result object -----------------------------------------------------------------

@@ -74,6 +74,8 @@ def load(source: PathLike | pd.DataFrame, *, sheet: str | int, sep: str,
     if suffix not in (".xlsx", ".xlsm", ".xls", ".parquet", ".pq"):
         raise NkfxValueError(f"source must be a .csv, .txt, .xlsx, .xls or .parquet file; "
                              f"got {path.name!r}")
+    if suffix in (".xlsx", ".xlsm"):
+        check_archive(path)
     try:
         if extra == "excel":
             return Loaded(pd.read_excel(path, sheet_name=sheet), str(path))
@@ -81,6 +83,48 @@ def load(source: PathLike | pd.DataFrame, *, sheet: str | int, sep: str,
     except ImportError as exc:
         raise ImportError(f"reading {suffix} files needs an optional dependency: "
                           f'pip install "nkfx[{extra}]" ({exc})') from exc
+
+
+#: An .xlsx is a zip of XML files: nkfx refuses one that would unpack to more than this
+#: many bytes (a 10^6-row sheet of dates, cities and rates is about 150 MB) ...
+MAX_UNPACKED = 512 * 2**20
+#: ... or whose XML holds more than this many unpacked bytes per packed byte (real sheets
+#: compress 5-20 times; a "zip bomb" a thousand times).
+MAX_RATIO = 200
+
+
+def check_archive(path: Path) -> None:
+    """Refuse an Excel file that is not a zip, unpacks too far or declares XML entities.
+
+    openpyxl (pandas' reader of .xlsx) parses with the standard library's expat, which
+    caps entity amplification (expat >= 2.4) but would still unpack and hold every cell
+    of a compressed bomb; spreadsheets never need a DOCTYPE, so any is refused before
+    parsing. Reads at most the first 64 KiB of each member; the sizes come from the
+    zip's directory.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            unpacked = sum(m.file_size for m in members)
+            packed = sum(m.compress_size for m in members)
+            if unpacked > MAX_UNPACKED or unpacked > MAX_RATIO * max(packed, 2**16):
+                raise NkfxValueError(
+                    f"source {path.name!r} would unpack to {unpacked:,} bytes from {packed:,} "
+                    f"(at most {MAX_UNPACKED:,} and {MAX_RATIO} times are read): refused as a "
+                    "possible zip bomb; export the sheet as CSV")
+            for member in members:
+                if member.filename.endswith((".xml", ".rels", ".vml")):
+                    with archive.open(member) as stream:
+                        head = stream.read(2**16).replace(b"\x00", b"").upper()  # UTF-16 too
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise NkfxValueError(
+                            f"source {path.name!r} declares XML entities in {member.filename!r}; "
+                            "refused (spreadsheets never need them)")
+    except zipfile.BadZipFile as exc:
+        raise NkfxValueError(f"source {path.name!r} is not a valid .xlsx file (not a zip archive: "
+                             f"{exc})") from exc
 
 
 @dataclass(frozen=True)
