@@ -188,3 +188,38 @@ def constant_strings(value: str | None, n: int) -> pd.Series:
         return pd.Series(filled(n, value), dtype=object, copy=False)
     return pd.Series(pd.array([value], dtype=STRING).take(np.zeros(n, dtype=np.intp)),
                      copy=False)
+
+
+#: First characters that make Excel, LibreOffice or Google Sheets read a text cell as a
+#: formula (OWASP's list for CSV injection: tab and carriage return too).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``frame`` whose text cells no spreadsheet runs as a formula.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
+    leading ``'`` (shown by spreadsheets as the text itself); numbers, dates and missing
+    values are left alone, so ``-5.0`` stays a number. Apply it to any frame written to
+    CSV or Excel from user data (issue 18). Text column names are treated the same way.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = spreadsheet_safe(pd.DataFrame({"city": ["=cmd|'/C calc'!A0", "Hyesan", "-"],
+    ...                                      "rate": [-5.0, 8000.0, 1.0]}))
+    >>> out["city"].tolist(), out["rate"].tolist()
+    (["'=cmd|'/C calc'!A0", 'Hyesan', "'-"], [-5.0, 8000.0, 1.0])
+    """
+
+    def safe(value: object) -> object:
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+    out = frame.copy()
+    for col in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_datetime64_any_dtype(out[col])
+                or isinstance(out[col].dtype, pd.DatetimeTZDtype)):
+            out[col] = pd.Series([safe(v) for v in out[col].astype(object)], index=out.index,
+                                 dtype=object)
+    out.columns = pd.Index([safe(c) for c in out.columns])
+    return out
