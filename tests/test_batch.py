@@ -412,3 +412,43 @@ def test_power_plot_and_summary() -> None:
 def test_power_argument_errors(kwargs: dict[str, object], exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):
         power_study(**kwargs)  # type: ignore[arg-type]
+
+
+# --- a worker process that dies mid-run (issue 18) ------------------------------------------------
+
+
+def _many_series(n: int) -> pd.DataFrame:
+    """``n`` cities of 24 weekly CNY reports, a +30% step after the twelfth."""
+    dates = pd.date_range("2021-01-03", periods=24, freq="7D")
+    level = np.r_[np.full(12, 1000.0), np.full(12, 1300.0)]
+    return pd.DataFrame({"date": np.tile(dates, n), "city": np.repeat([f"C{i:04d}" for i in range(n)], 24),
+                         "currency": "CNY", "rate": np.tile(level, n)})
+
+
+_REAL_DETECT = sys.modules["nkfx.detect.api"].detect
+
+
+def _dies_on_c0123(series: pd.Series, method: str, **options: object) -> object:
+    import os
+
+    if series.name == "C0123 / CNY":
+        os._exit(3)  # the worker process dies, as on a segfault or the OOM killer
+    return _REAL_DETECT(series, method, **options)
+
+
+@pytest.mark.parametrize("n", [pytest.param(300, id="300"),
+                               pytest.param(2000, id="2000", marks=pytest.mark.slow)])
+def test_a_dying_worker_loses_only_its_group(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(sys.modules["nkfx.detect.api"], "detect", _dies_on_c0123)  # forks inherit it
+    context = multiprocessing.get_context("fork")
+    with cf.ProcessPoolExecutor(max_workers=2, mp_context=context) as ex:
+        res = detect_many(_many_series(n), method="jumps", executor=ex)
+    assert res.failures["group"].tolist() == ["C0123 / CNY"]
+    assert res.failures["error"].tolist() == ["BrokenProcessPool"]
+    assert res.failures["message"].str.startswith("worker failed: ").all()
+    ok = res.groups[res.groups["status"] == "ok"]
+    assert len(ok) == n - 1
+    assert (ok["n_breaks"] == 1).all()
+    assert res.breaks["first_new"].eq(pd.Timestamp("2021-03-28")).all()

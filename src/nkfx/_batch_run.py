@@ -155,18 +155,64 @@ def execute(
                 out.update(run_chunk(chunk, method, options, keep))
                 bar.update(len(chunk))
             return out
-        futures = {executor.submit(run_chunk, c, method, options, keep): c for c in chunks}
-        for future in cf.as_completed(futures):
-            chunk = futures[future]
-            try:
-                out.update(future.result())
-            except Exception as exc:  # a dead worker fails its groups, not the run
-                lost = Outcome(0, None, ("", ""), None, type(exc).__name__, f"worker failed: {exc}", ())
-                out.update({t.key: lost._replace(n_obs=len(t.dates)) for t in chunk})
-            bar.update(len(chunk))
+        broken = _collect(executor, chunks, method, options, keep, out, bar)
+        if broken and isinstance(executor, cf.ProcessPoolExecutor):
+            _rescue(executor, broken, method, options, keep, out)
         return out
     finally:
         bar.close()
+
+
+def _lost(task: Task, exc: BaseException) -> Outcome:
+    return Outcome(len(task.dates), None, ("", ""), None, type(exc).__name__,
+                   f"worker failed: {exc}", ())
+
+
+def _collect(executor: cf.Executor, chunks: list[list[Task]], method: str, options: dict[str, Any],
+             keep: bool, out: dict[GroupKey, Outcome], bar: _Progress | None) -> list[Task]:
+    """Run ``chunks`` on ``executor`` into ``out``; return the tasks lost to a broken pool.
+
+    Any other failure of a chunk is recorded as the failure of its groups.
+    """
+    futures = {executor.submit(run_chunk, c, method, options, keep): c for c in chunks}
+    broken: list[Task] = []
+    for future in cf.as_completed(futures):
+        chunk = futures[future]
+        try:
+            out.update(future.result())
+        except cf.BrokenExecutor as exc:  # a worker died: every chunk still pending is lost
+            out.update({t.key: _lost(t, exc) for t in chunk})
+            broken.extend(chunk)
+        except Exception as exc:  # a failing chunk fails its groups, not the run
+            out.update({t.key: _lost(t, exc) for t in chunk})
+        if bar is not None:
+            bar.update(len(chunk))
+    return broken
+
+
+#: Fresh pools tried after a worker died (each keeps what finished before the next death).
+MAX_RESCUES = 6
+
+
+def _rescue(executor: cf.ProcessPoolExecutor, tasks: list[Task], method: str,
+            options: dict[str, Any], keep: bool, out: dict[GroupKey, Outcome]) -> None:
+    """Run the groups a dead worker took down again, one group per task, in fresh pools.
+
+    A dead process breaks the whole pool, so the groups that were merely queued behind the
+    one that killed it are lost with it. Each round runs them in a new pool of the same
+    size in the reverse order of the round before: the culprit, among the first of the
+    lost (it was running), now comes last, so the others finish before it dies again. It
+    keeps its "worker failed" outcome (BrokenProcessPool); every other group gets its result.
+    """
+    todo = tasks
+    workers = _n_workers(executor)
+    context = getattr(executor, "_mp_context", None)
+    for _ in range(MAX_RESCUES):
+        if len(todo) <= 1:  # alone, it broke a pool: it is the culprit
+            return
+        todo = todo[::-1]
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            todo = _collect(pool, [[t] for t in todo], method, options, keep, out, None)
 
 
 def _in_notebook() -> bool:
