@@ -436,7 +436,7 @@ def _dies_on_c0123(series: pd.Series, method: str, **options: object) -> object:
     return _REAL_DETECT(series, method, **options)
 
 
-@pytest.mark.parametrize("n", [pytest.param(300, id="300"),
+@pytest.mark.parametrize("n", [pytest.param(60, id="60"),
                                pytest.param(2000, id="2000", marks=pytest.mark.slow)])
 def test_a_dying_worker_loses_only_its_group(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
     import multiprocessing
