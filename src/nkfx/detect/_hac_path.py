@@ -168,7 +168,9 @@ def hac_f_paths(Y: FloatArray, X: FloatArray, b: NDArray[np.int64]) -> FloatArra
     X = np.asarray(X, dtype=np.float64)
     b = np.asarray(b, dtype=np.int64)
     q = 2 * X.shape[1]
-    if X.shape[1] == 1 and np.all(X == 1.0) and n > 3:  # a change in mean: compiled path
+    # a change in mean at many dates: the compiled path (its per-lag prefix sums are shared by
+    # the dates, so a few dates, as in the Chow test, are cheaper by FFT)
+    if X.shape[1] == 1 and b.size >= 16 and np.all(X == 1.0):
         out = mean_shift_paths(Y, b)
         for i, j in zip(*np.nonzero(np.isnan(out)), strict=True):
             out[i, j] = hac_wald(Y[i], X, int(b[j]))
