@@ -472,3 +472,22 @@ def test_compiled_mean_shift_path_with_truncated_kernel_weights() -> None:
     y_before = y.copy()
     np.testing.assert_allclose(mean_shift_paths(y[None], b)[0], _batched_wald(e, d, X, b), rtol=1e-8)
     np.testing.assert_array_equal(y, y_before)  # the input is not changed
+
+
+def test_per_date_setup_from_prefix_sums_equals_the_direct_pass() -> None:
+    # segment means, VAR(1) prewhitening matrix and Andrews' bandwidth at every date: O(1) per
+    # date from prefix sums (used) against one O(n) pass per date (the reference)
+    from nkfx.detect._hac_mean import _date_setup, _date_setup_sums
+
+    n = 300
+    rng = np.random.default_rng(11)
+    y = _ar1(rng, n, 0.6) + 2.0 * (np.arange(n) > 100)
+    y = y - y.mean()
+    cy = np.r_[0.0, np.cumsum(y)]
+    cps = np.zeros((3, n + 1))
+    for lag in range(3):
+        cps[lag, 1 : n - lag + 1] = np.cumsum(y[: n - lag] * y[lag:])
+    for b in range(2, n - 3):
+        direct, fast = np.empty(7), np.empty(7)
+        assert _date_setup(y, b, direct) == _date_setup_sums(y, cy, cps, b, fast)
+        np.testing.assert_allclose(fast, direct, rtol=1e-9)

@@ -4,8 +4,11 @@ For ``X`` a column of ones (the mean-shift test of :func:`nkfx.sup_f_test`), the
 :func:`nkfx.detect._hac_path.hac_f_paths` at every candidate date ``b`` is rebuilt from sums
 over the series instead of a per-date FFT:
 
-1. per date, one O(n) pass gives the segment means, the scores ``u_t = (e_t, e_t 1{t > b})``,
-   the VAR(1) prewhitening matrix ``A`` and Andrews' bandwidth (as ``kernHAC``);
+1. per date, the segment means, the scores ``u_t = (e_t, e_t 1{t > b})``, the VAR(1)
+   prewhitening matrix ``A`` and Andrews' bandwidth (as ``kernHAC``) in O(1): every sum they
+   need is a sum of ``e_s e_{s+l}`` (l = 0, 1, 2) or of ``e_s`` over a few ranges of constant
+   coefficients, answered by prefix sums (:func:`_date_setup_sums`; the O(n) pass
+   :func:`_date_setup` is kept as its reference in the tests);
 2. the kernel-weighted autocovariance sum of the prewhitened scores ``v_t = u_{t+1} - A u_t``
    is expanded into lag-``l`` cross-products of ``u``, and those into three regions (both
    observations before the break, across it, both after) of ``sum y_s y_{s+l}``, which one
@@ -136,6 +139,113 @@ def _bandwidth(y: FloatArray, b: int, m1: float, m2: float, a00: float, a01: flo
 
 
 @jit
+def _esum(cps: FloatArray, cy: FloatArray, lam: int, lo: int, hi: int, b: int, m1: float,
+          m2: float) -> float:
+    """``sum_{s=lo}^{hi} e_s e_{s+lam}`` with ``e`` the residuals of the split at ``b``."""
+    cp = cps[lam]
+    return (_region(cp, cy, lam, lo, min(hi, b - lam), m1, m1)
+            + _region(cp, cy, lam, max(lo, b - lam + 1), min(hi, b), m1, m2)
+            + _region(cp, cy, lam, max(lo, b + 1), hi, m2, m2))
+
+
+@jit
+def _e1(cy: FloatArray, lo: int, hi: int, b: int, m1: float, m2: float) -> float:
+    """``sum_{t=lo}^{hi} e_t``."""
+    if hi < lo:
+        return 0.0
+    c1 = max(0, min(hi, b) - lo + 1)
+    c2 = max(0, hi - max(lo, b + 1) + 1)
+    return float(cy[hi + 1] - cy[lo] - m1 * c1 - m2 * c2)
+
+
+@jit
+def _coef(col: int, t: int, b: int, a: FloatArray) -> tuple[float, float]:
+    """``(alpha, beta)`` with ``v_t = alpha e_{t+1} + beta e_t`` for score column ``col``."""
+    if col == 0:
+        return 1.0, (-a[0] if t <= b else -(a[0] + a[1]))
+    return (0.0 if t < b else 1.0), (-a[2] if t <= b else -(a[2] + a[3]))
+
+
+@jit
+def _vsums(cps: FloatArray, cy: FloatArray, col: int, lo: int, hi: int, b: int, m1: float,
+           m2: float, a: FloatArray) -> tuple[float, float]:
+    """``sum v_t`` and ``sum v_t^2`` over ``t = lo..hi`` (pieces of constant coefficients)."""
+    sv = sq = 0.0
+    for plo, phi in ((lo, min(hi, b - 1)), (max(lo, b), min(hi, b)), (max(lo, b + 1), hi)):
+        if phi < plo:
+            continue
+        al, be = _coef(col, plo, b, a)
+        sv += al * _e1(cy, plo + 1, phi + 1, b, m1, m2) + be * _e1(cy, plo, phi, b, m1, m2)
+        sq += (al * al * _esum(cps, cy, 0, plo + 1, phi + 1, b, m1, m2)
+               + 2.0 * al * be * _esum(cps, cy, 1, plo, phi, b, m1, m2)
+               + be * be * _esum(cps, cy, 0, plo, phi, b, m1, m2))
+    return sv, sq
+
+
+@jit
+def _vcross(cps: FloatArray, cy: FloatArray, col: int, m: int, b: int, m1: float, m2: float,
+            a: FloatArray) -> float:
+    """``sum_{t=0}^{m-2} v_t v_{t+1}``."""
+    out = 0.0
+    for plo, phi in ((0, b - 2), (b - 1, b - 1), (b, b), (b + 1, m - 2)):
+        plo, phi = max(plo, 0), min(phi, m - 2)
+        if phi < plo:
+            continue
+        a0, b0 = _coef(col, plo, b, a)
+        a1, b1 = _coef(col, plo + 1, b, a)
+        out += (a0 * a1 * _esum(cps, cy, 1, plo + 1, phi + 1, b, m1, m2)
+                + a0 * b1 * _esum(cps, cy, 0, plo + 1, phi + 1, b, m1, m2)
+                + b0 * a1 * _esum(cps, cy, 2, plo, phi, b, m1, m2)
+                + b0 * b1 * _esum(cps, cy, 1, plo, phi, b, m1, m2))
+    return out
+
+
+@jit
+def _date_setup_sums(y: FloatArray, cy: FloatArray, cps: FloatArray, b: int, out: FloatArray) -> bool:
+    """:func:`_date_setup` in O(1) from prefix sums of ``y`` and of its lag-0..2 products."""
+    n = y.size
+    m1 = cy[b + 1] / (b + 1)
+    m2 = (cy[n] - cy[b + 1]) / (n - b - 1)
+    l00 = _esum(cps, cy, 0, 0, n - 2, b, m1, m2)
+    l11 = _esum(cps, cy, 0, b + 1, n - 2, b, m1, m2)
+    x00 = _esum(cps, cy, 1, 0, n - 2, b, m1, m2)
+    x01 = _esum(cps, cy, 1, b, n - 2, b, m1, m2)
+    x10 = x11 = _esum(cps, cy, 1, b + 1, n - 2, b, m1, m2)
+    wcol2 = _esum(cps, cy, 0, 0, b, b, m1, m2)
+    l01 = l11
+    tr, det = l00 + l11, l00 * l11 - l01 * l01
+    disc = math.sqrt(max(tr * tr / 4.0 - det, 0.0))
+    lo, hi = tr / 2.0 - disc, tr / 2.0 + disc
+    if not (lo > 0.0 and hi / lo < _ILL):
+        return False
+    i00, i01, i11 = l11 / det, -l01 / det, l00 / det
+    a = np.empty(4)
+    a[0] = x00 * i00 + x10 * i01
+    a[1] = x00 * i01 + x10 * i11
+    a[2] = x01 * i00 + x11 * i01
+    a[3] = x01 * i01 + x11 * i11
+    out[0], out[1], out[2], out[3], out[4], out[5] = m1, m2, a[0], a[1], a[2], a[3]
+    m = n - 1
+    k = m - 1
+    w1, w2 = 0.0, (1.0 if wcol2 >= 1e-16 else 0.0)
+    if w2 == 0.0:
+        w1 = w2 = 1.0
+    num = den = 0.0
+    for col in range(2):
+        sl, sll = _vsums(cps, cy, col, 0, m - 2, b, m1, m2, a)
+        sd, sdd = _vsums(cps, cy, col, 1, m - 1, b, m1, m2, a)
+        sld = _vcross(cps, cy, col, m, b, m1, m2, a)
+        sxx = sll - sl * sl / k
+        rho = (sld - sl * sd / k) / sxx
+        sig2 = (sdd - sd * sd / k - rho * rho * sxx) / (m - 1)
+        wc = w1 if col == 0 else w2
+        num += wc * 4.0 * rho * rho * sig2 * sig2 / (1.0 - rho) ** 8
+        den += wc * sig2 * sig2 / (1.0 - rho) ** 4
+    out[6] = 1.3221 * (m * num / den) ** 0.2
+    return True
+
+
+@jit
 def _region(cp: FloatArray, cy: FloatArray, lam: int, lo: int, hi: int, a: float, c: float) -> float:
     """``sum_{s=lo}^{hi} (y_s - a)(y_{s+lam} - c)``; 0 for an empty range."""
     if hi < lo:
@@ -186,8 +296,12 @@ def _series_path(y: FloatArray, bs: NDArray[np.int64], out: FloatArray) -> None:
     par = np.empty((nb, 7))
     ok = np.zeros(nb, np.bool_)
     last = np.zeros(nb, np.int64)
+    cps = np.zeros((3, n + 1))  # prefix sums of y_s y_{s+l}, l = 0, 1, 2
+    for lam in range(3):
+        for t in range(n - lam):
+            cps[lam, t + 1] = cps[lam, t] + y[t] * y[t + lam]
     for j in range(nb):
-        ok[j] = _date_setup(y, bs[j], par[j])
+        ok[j] = _date_setup_sums(y, cy, cps, bs[j], par[j])
         if ok[j]:
             last[j] = _last_lag(par[j, 6], m)
     # per date: S1..S4 as entries (00, 01, 10) (11 equals 10); weights of lags lam-1..lam+1
