@@ -307,7 +307,7 @@ def test_every_rule_finds_the_two_breaks(two_breaks: pd.Series, rule: str) -> No
 
 def test_sequential_rule_records_its_tests(two_breaks: pd.Series) -> None:
     res = detect(two_breaks, n_breaks="sequential", method="bai-perron")
-    assert set(res.tests) == {"supF", "UDmax", "supF(2|1)", "supF(3|2)"}
+    assert set(res.tests) == {"supF", "UDmax", "WDmax", "supF(2|1)", "supF(3|2)"}
     assert res.tests["supF(2|1)"].pvalue < 0.05 <= res.tests["supF(3|2)"].pvalue
 
 
@@ -316,7 +316,7 @@ def test_sequential_rule_stops_at_zero_without_a_break(rng: np.random.Generator)
     res = detect(s, n_breaks="sequential", method="bai-perron")
     assert res.tests["UDmax"].pvalue > 0.05
     assert res.n_breaks == 0
-    assert set(res.tests) == {"supF", "UDmax"}
+    assert set(res.tests) == {"supF", "UDmax", "WDmax"}
 
 
 def test_forced_number_of_breaks(two_breaks: pd.Series) -> None:

@@ -166,7 +166,7 @@ def test_breaks_tables_and_properties(result: Breaks, series: pd.Series) -> None
         "level_kpw",
     ]
     assert result.criteria.columns.tolist() == ["m", "rss", "loglik", "bic", "lwz", "chosen"]
-    assert set(result.tests) == {"supF", "UDmax"}
+    assert set(result.tests) == {"supF", "UDmax", "WDmax"}
     fitted = result.fitted
     assert fitted.index.equals(result.series.index)
     np.testing.assert_allclose(fitted.iloc[:50], result.segments["level"].iloc[0])

@@ -600,3 +600,36 @@ def test_udmax_between_trims_falls_back_conservatively() -> None:
     p_fallback = _critical.udmax_pvalue(12.0, q=1, trim=0.12, max_breaks=7, n=300)
     assert p_fallback == pytest.approx(_critical.udmax_pvalue(12.0, q=1, trim=0.10, max_breaks=7, n=300))
     assert p_fallback >= _critical.udmax_pvalue(12.0, q=1, trim=0.12, max_breaks=5, n=300)
+
+
+# Bai & Perron (2003) WDmax critical values (10%, 5%, 2.5%, 1%), same cells as BP_UDMAX_ALL
+# (mbreaks R/SysData/Dmax/cv_{1..5}.csv, second column).
+BP_WDMAX_ALL = {
+    0.05: (5, [(9.14, 10.91, 12.53, 15.02), (12.33, 14.19, 16.04, 18.11), (14.76, 16.82, 18.79, 20.81),
+               (16.95, 19.07, 20.89, 22.81), (18.85, 20.95, 23.04, 25.46)]),
+    0.10: (5, [(8.63, 10.39, 12.06, 14.53), (11.71, 13.66, 15.33, 17.80), (14.14, 16.07, 18.04, 20.42),
+               (16.27, 18.38, 20.30, 22.35), (18.14, 20.30, 22.22, 24.81)]),
+    0.15: (5, [(8.20, 9.91, 11.67, 13.83), (11.15, 12.81, 14.58, 17.01), (13.58, 15.59, 17.41, 19.86),
+               (15.88, 17.83, 19.82, 21.95), (17.80, 19.96, 21.76, 24.50)]),
+    0.20: (3, [(7.67, 9.27, 10.93, 13.16), (10.46, 12.15, 13.87, 16.52), (12.79, 14.73, 16.65, 18.89),
+               (15.05, 17.04, 19.12, 21.27), (16.80, 19.11, 20.84, 23.39)]),
+    0.25: (2, [(7.09, 8.69, 10.24, 12.27), (9.80, 11.49, 13.02, 15.41), (12.01, 13.99, 15.64, 18.03),
+               (14.16, 16.13, 18.17, 20.34), (15.93, 18.11, 19.92, 22.39)]),
+}
+
+
+def test_wdmax_critical_values_match_bai_perron() -> None:
+    gaps = []
+    for trim, (m, rows) in BP_WDMAX_ALL.items():
+        for q, published in enumerate(rows, start=1):
+            ours = [_critical.wdmax_critical(lv, q=q, trim=trim, max_breaks=m, n=1000)
+                    for lv in (0.90, 0.95, 0.975, 0.99)]
+            gaps.append(np.array(ours) - published)
+    g = np.array(gaps)
+    assert np.all(np.abs(g) <= [0.5, 0.6, 0.8, 1.2]), np.round(g, 2)
+    assert np.all(np.abs(g.mean(axis=0)) <= [0.2, 0.25, 0.3, 0.45]), g.mean(axis=0)
+    w = _critical.wdmax_weights(0.95, q=1, trim=0.15, max_breaks=5, n=1000)
+    assert w[0] == 1.0
+    assert np.all(np.diff(w) > 0)  # F(m) is divided by m: its quantiles fall, the weights rise
+    with pytest.raises(NkfxValueError, match=r"WDmax is tabulated at levels \[0\.9, 0\.95, 0\.975, 0\.99\]"):
+        _critical.wdmax_critical(0.8, q=1, trim=0.15, max_breaks=5)

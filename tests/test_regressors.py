@@ -314,3 +314,16 @@ def test_seatbelt_sequential_rule_with_eight_breaks(seatbelt: pd.Series) -> None
     assert res.tests["supF(4|3)"].pvalue > 0.5
     assert res.n_breaks == 3
     assert (res.breaks["index"] + 1).tolist() == [46, 70, 157]  # R's optimal 3-break partition
+
+
+def test_wdmax_is_reported_with_critical_values(seatbelt: pd.Series) -> None:
+    res = _seatbelt(seatbelt)
+    wd = res.tests["WDmax"]
+    assert np.isnan(wd.pvalue)
+    assert set(wd.critical_values) == {0.95}
+    stats = wd.detail["statistic_by_level"]
+    assert stats[0.95] == wd.statistic
+    assert stats[0.95] >= res.tests["UDmax"].statistic  # weights c(1)/c(m) are >= 1
+    assert wd.statistic > wd.critical_values[0.95]  # rejects at 5%, as UDmax (p = 0.004)
+    partial = _seatbelt(seatbelt, fixed=["lag1", "lag12"])
+    assert partial.tests["WDmax"].df[0] == 1.0

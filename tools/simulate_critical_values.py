@@ -25,18 +25,23 @@ exact dynamic programme over segment costs ``||S_j - S_i||^2 / (j - i)``. UDmax(
 the ``m = 1..M`` statistics for each replicate. ``M`` runs up to every number the trimming allows,
 ``floor(1 / pi0) - 1``: 19 (``pi0 = 0.05``), 9 (0.10), 5 (0.15), 4 (0.20) and 3 (0.25), for
 ``q = 1..5`` (issue 17; until then M stopped at 5 and q at 3). Bai & Perron's tables stop at M = 5,
-3 and 2. The DP costs O(M N^2) per replicate, so
-the grid is coarse; quantiles are stored for the same paths on 200 and 400 steps, and
-``nkfx.detect._critical`` interpolates (or extrapolates) them in ``1 / sqrt(N)`` to the grid of
-the sample at hand (the error of a sup over a grid is of order ``sqrt(step)``).
+3 and 2.
+
+*WDmax (Bai & Perron 1998).* From the same draws: the quantiles ``c(q, a, m)`` of each ``F(m)`` at
+``a`` in WD_LEVELS, and the ``a`` quantile of ``max_{m <= M} c(q, a, 1) / c(q, a, m) F(m)`` (stored
+as ``Fm`` and ``WDmax``; critical values only, since the weights depend on ``a``).
+
+The DP costs O(M N^2) per replicate, so the grid is coarse; quantiles are stored for the same
+paths on 200 and 400 steps, and ``nkfx.detect._critical`` interpolates (or extrapolates) them in
+``1 / sqrt(N)`` to the grid of the sample at hand (the error of a sup over a grid is of order ``sqrt(step)``).
 
 Settings and cost (recorded in the file as well)
 ------------------------------------------------
 seed 20260427; sup/ave/exp: 100,000 replicates, 2,000 steps, q = 1..5, pi0 in TRIMS (plus the
 exact chi-square row at pi0 = 0.5 added when loading); UDmax: 8,000 replicates on 400 and 200
 steps, q = 1..5, pi0 in UD_TRIMS, M up to UD_MAX_BREAKS. Measured on the 2-core project machine
-(shared, niced), one core: 75 s CPU for sup/ave/exp and 594 s for UDmax (about 11 minutes in
-all). Output: 297 kB. The sup/ave/exp tables are bit-identical to the earlier q <= 3, M <= 5 run
+(shared, niced), one core: 84 s CPU for sup/ave/exp and 686 s for UDmax/WDmax (about 13
+minutes in all). Output: 308 kB. The sup/ave/exp tables are bit-identical to the earlier q <= 3, M <= 5 run
 (same seed, drawn first); the UDmax draws differ (five walk components instead of three).
 
 Monte-Carlo error: a tabulated p-value p has standard error ``sqrt(p (1 - p) / R)``: 0.0007 at
@@ -68,6 +73,7 @@ UD_QMAX = 5
 UD_STEPS = 400
 UD_REPS = 8_000
 UD_CHUNK = 10
+WD_LEVELS = (0.90, 0.95, 0.975, 0.99)
 OUT = Path(__file__).resolve().parents[1] / "src" / "nkfx" / "detect" / "data" / "fnull.npz"
 
 
@@ -134,7 +140,7 @@ def udmax_draws(rng: np.random.Generator, reps: int) -> np.ndarray:
     Both grids use the same paths. Returns shape (2, UD_QMAX, len(UD_TRIMS), max M, reps); NaN
     where M exceeds the trim's maximum.
     """
-    out = np.full((2, UD_QMAX, len(UD_TRIMS), max(UD_MAX_BREAKS), reps), np.nan)
+    out = np.full((2, 2, UD_QMAX, len(UD_TRIMS), max(UD_MAX_BREAKS), reps), np.nan)
     for start in range(0, reps, UD_CHUNK):
         r = min(UD_CHUNK, reps - start)
         steps = rng.standard_normal((r, UD_STEPS, UD_QMAX))
@@ -150,8 +156,27 @@ def udmax_draws(rng: np.random.Generator, reps: int) -> np.ndarray:
                 for t, (trim, mmax) in enumerate(zip(UD_TRIMS, UD_MAX_BREAKS, strict=True)):
                     best = _best_partitions(cost, round(trim * n_steps), mmax)
                     fm = (best - total[:, None]) / np.arange(1, mmax + 1)
-                    out[g, q, t, :mmax, start : start + r] = np.maximum.accumulate(fm, axis=1).T
+                    out[0, g, q, t, :mmax, start : start + r] = np.maximum.accumulate(fm, axis=1).T
+                    out[1, g, q, t, :mmax, start : start + r] = fm.T
     return out
+
+
+def wdmax_table(fm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles of F(m) and WDmax critical values at WD_LEVELS from the F(m) draws.
+
+    ``fm`` has shape (2, Q, T, M, reps). WDmax(M) at level ``a`` weighs ``F(m)`` by
+    ``c(q, a, 1) / c(q, a, m)``, ``c`` the ``a`` quantile of ``F(m)`` (Bai & Perron 1998), and
+    takes the maximum over ``m <= M``; its critical value is the ``a`` quantile of that maximum.
+    Returns ``(fq, wd)``, both of shape (2, Q, T, M, len(WD_LEVELS)).
+    """
+    fq = np.moveaxis(np.quantile(fm, WD_LEVELS, axis=-1), 0, -1)
+    wd = np.full(fq.shape, np.nan)
+    for li in range(len(WD_LEVELS)):
+        weighted = fm * (fq[..., :1, li] / fq[..., li])[..., None]
+        acc = np.fmax.accumulate(weighted, axis=3)
+        wd[..., li] = np.quantile(acc, WD_LEVELS[li], axis=-1)
+    wd[np.isnan(fq)] = np.nan
+    return fq, wd
 
 
 def main() -> None:
@@ -165,7 +190,9 @@ def main() -> None:
     draws = sup_ave_exp(rng, reps)
     t1 = time.process_time()
     print(f"sup/ave/exp: {reps} reps x {STEPS} steps in {t1 - t0:.0f} s CPU", flush=True)
-    ud = udmax_draws(rng, ud_reps)
+    ud_all = udmax_draws(rng, ud_reps)
+    ud = ud_all[0]
+    fq, wd = wdmax_table(ud_all[1])
     t2 = time.process_time()
     print(f"UDmax: {ud_reps} reps x {UD_STEPS} steps in {t2 - t1:.0f} s CPU", flush=True)
 
@@ -196,6 +223,9 @@ def main() -> None:
         ud_max_breaks=np.array(UD_MAX_BREAKS),
         ud_steps=np.array([UD_STEPS // 2, UD_STEPS]),
         UDmax=np.moveaxis(ud_q, 0, -1).astype(np.float32),  # (2, Q, T, M, P), max over 1..M
+        wd_levels=np.array(WD_LEVELS),
+        Fm=fq.astype(np.float32),  # (2, Q, T, M, L): quantiles of F(m) at wd_levels
+        WDmax=wd.astype(np.float32),  # (2, Q, T, M, L): WDmax(M) critical values
         settings=np.array(
             f"seed={SEED} reps={reps} steps={STEPS} ud_reps={ud_reps} ud_steps={UD_STEPS} "
             f"cpu_seconds={t2 - t0:.0f}"

@@ -250,6 +250,9 @@ def _partial_tests(prep: Prepared, path: Any, *, h: int, params: dict[str, Any])
                 else f"no break (alternative: 1 to {len(fm)} breaks)")
         ftest = FTest(name, stat, pvalue, df, crits, at, detail)
         out[name] = make_test_result(ftest, prep, name, f"{null}; {p} fixed regressor(s)", params)
+    from nkfx.detect._fmulti import wdmax
+
+    out.update(_wdmax_test(prep, wdmax(fm, q=q, trim=trim, n=n), len(fm), params))
     return out
 
 
@@ -297,7 +300,7 @@ def _global_tests(
 
     sup = ft.sup_f(prep.y, prep.X, h=h, hac=hac, **boot_args(boot))
     ud = udmax(prep.y, prep.X, h=h, max_breaks=int(path.max_breaks))
-    return {
+    out = {
         "supF": make_test_result(
             sup,
             prep,
@@ -314,6 +317,26 @@ def _global_tests(
             params,
         ),
     }
+    out.update(_wdmax_test(prep, dict(ud.detail), int(path.max_breaks), params))
+    return out
+
+
+def _wdmax_test(
+    prep: Prepared, detail: dict[str, Any], max_breaks: int, params: dict[str, Any]
+) -> dict[str, TestResult]:
+    """WDmax as a test with critical values (its weights depend on the level: no p-value)."""
+    from nkfx.detect._ftests import FTest
+
+    if "WDmax" not in detail:
+        return {}
+    stats, crits = detail["WDmax"], detail["WDmax_critical"]
+    ftest = FTest("WDmax", stats[0.95], float("nan"), (float(prep.k - prep.n_fixed), float(prep.n)),
+                  {0.95: crits[0.95]}, None, {"statistic_by_level": stats, "critical_by_level": crits})
+    note = ("WDmax (Bai & Perron 1998) weighs the m-break F statistics by c(1)/c(m) at the test's "
+            "level, so it has critical values, not a p-value; the statistic shown uses the 5% "
+            "weights, detail['statistic_by_level'] the others.",)
+    null = f"no break (alternative: 1 to {max_breaks} breaks at unknown dates)"
+    return {"WDmax": make_test_result(ftest, prep, "WDmax", null, params, note)}
 
 
 def _sequential(

@@ -24,7 +24,7 @@ from nkfx.detect._fpath import (
 from nkfx.detect._ftests import LEVELS, FTest
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
-__all__ = ["seq_f", "udmax", "udmax_from_rss"]
+__all__ = ["seq_f", "udmax", "udmax_from_rss", "wdmax"]
 
 
 def seq_f(y: Any, X: Any, breaks: Any, *, h: int) -> FTest:
@@ -164,4 +164,25 @@ def udmax(y: Any, X: Any, *, h: int, max_breaks: int) -> FTest:
                 f"M = {mm} is tabulated only at a smaller trim than h/n = {hh / n:.3f}: the "
                 "p-value and critical values are conservative (an upper bound)"
             )
+    detail.update(wdmax(fm, q=k, trim=hh / n, n=n))
     return FTest("UDmax", stat, pvalue, (float(k), float(n)), crit, None, detail)
+
+
+def wdmax(fm: np.ndarray, *, q: int, trim: float, n: int) -> dict[str, Any]:
+    """Bai & Perron's WDmax at each level of ``LEVELS``: ``max_m c(1) / c(m) * F(m)``.
+
+    The weights ``c(1) / c(m)`` (ratios of the level's quantiles of ``F(1)`` and ``F(m)``) put
+    the m-break statistics on one scale, so that many breaks are not penalised as in UDmax.
+    Returns ``{"WDmax": {level: statistic}, "WDmax_critical": {level: critical value}}``, or a
+    ``WDmax_note`` when the bundled tables cannot give them.
+    """
+    stats: dict[float, float] = {}
+    crits: dict[float, float] = {}
+    try:
+        for lv in LEVELS:
+            w = _critical.wdmax_weights(lv, q=q, trim=trim, max_breaks=len(fm), n=n)
+            stats[lv] = float(np.max(w * fm))
+            crits[lv] = _critical.wdmax_critical(lv, q=q, trim=trim, max_breaks=len(fm), n=n)
+    except NkfxValueError as exc:
+        return {"WDmax_note": f"no tabulated WDmax null: {exc}"}
+    return {"WDmax": stats, "WDmax_critical": crits}
