@@ -10,6 +10,7 @@ import json
 import math
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -475,3 +476,26 @@ def test_articles_cny_dispersion_and_sparse_half_lives() -> None:
     assert res.ci[0] == 0
     assert res.ci[1] < 10
     assert any("faster than the reports can show" in n for n in res.notes)
+
+
+def test_dispersion_when_only_cityless_reports_have_the_currency() -> None:
+    # issue 18: the max over no city column raised "zero-size array to reduction operation"
+    raw = pd.DataFrame({"date": pd.to_datetime([None, "2010-01-01", "2010-01-01", "2010-01-01"]),
+                        "city": ["Hyesan", "", "", "Hyesan"], "currency": ["CNY", "CNY", "CNY", "USD"],
+                        "source": "Daily NK", "rate": [1.0, 1.0, 1.0, 1.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rates = nkfx.read_rates(raw).rates
+    table = nkfx.dispersion(rates, currency="CNY")  # no city has a yuan rate: no row
+    assert table.empty
+    assert table.columns.tolist() == ["date", "n_cities", "cities", "sd", "range", "range_pct",
+                                      "max_days_apart"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18: range_pct overflows to inf for a range above "
+                                       "709 log points (a rate of 5e-324 KPW is accepted by read_rates)")
+def test_dispersion_range_pct_is_finite_for_absurd_rates() -> None:
+    raw = pd.DataFrame({"date": pd.to_datetime(["2010-01-01"] * 2), "city": ["Hyesan", "Pyongyang"],
+                        "currency": "USD", "source": "Daily NK", "rate": [5e-324, 1.0]})
+    table = nkfx.dispersion(nkfx.read_rates(raw).rates, currency="USD")
+    assert np.isfinite(table["range_pct"]).all()

@@ -195,8 +195,13 @@ def _dispersion_table(logs: pd.DataFrame, days: pd.DataFrame, *, with_days: bool
         centre = filled.sum(axis=1) / n
         squares = np.where(present, (filled - centre[:, None]) ** 2, 0.0).sum(axis=1)
         sd = np.where(n >= 2, np.sqrt(squares / (n - 1)), np.nan)
-    top = np.where(n >= 1, np.nanmax(np.where(present, values, -np.inf), axis=1), np.nan)
-    low = np.where(n >= 1, np.nanmin(np.where(present, values, np.inf), axis=1), np.nan)
+    # a NaN column stands in when only reports without a city are left: a max over no
+    # column raised ValueError (issue 18)
+    grid = values if values.shape[1] else np.full((len(logs), 1), np.nan)
+    mask = present.to_numpy() if values.shape[1] else np.zeros((len(logs), 1), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        top = np.where(n >= 1, np.nanmax(np.where(mask, grid, -np.inf), axis=1), np.nan)
+        low = np.where(n >= 1, np.nanmin(np.where(mask, grid, np.inf), axis=1), np.nan)
     spread = np.where(n >= 2, top - low, np.nan)
     names = [", ".join(c for c, p in zip(logs.columns, row, strict=True) if p)
              for row in present.to_numpy()]

@@ -57,6 +57,8 @@ def dates(draw: st.DrawFn, n: int) -> pd.DatetimeIndex:
         index = index.tz_localize(zone)
     if n > 1 and draw(st.integers(0, 9)) == 0:
         index = index[draw(st.permutations(range(n)))]
+    if n and draw(st.integers(0, 9)) == 0:  # an undated report
+        index = index.where(np.arange(n) != draw(st.integers(0, n - 1)), pd.NaT)
     return index
 
 
@@ -200,15 +202,17 @@ OPTIONAL = ("rate_low", "rate_high")
 NOTE_COLUMNS = ("note", "notes", "reason", "problem", "flag", "flags", "status", "error")
 
 
-def check_nonfinite(name: str, value: Any, allowed_nan: tuple[str, ...] = ()) -> None:
-    """No inf anywhere; NaN only in ``allowed_nan`` columns, rows with a note, or noted results."""
+def check_nonfinite(name: str, value: Any, allowed_nan: tuple[str, ...] = (),
+                    allowed_inf: tuple[str, ...] = ()) -> None:
+    """No inf (but in ``allowed_inf``); NaN only in ``allowed_nan``, rows with a note or noted results."""
     if isinstance(value, float):
         assert not math.isinf(value), f"{name} returned {value}"
         return
     notes = getattr(value, "notes", None)
     for frame in _frames(value):
         numbers = frame.select_dtypes(include="number")
-        array = numbers.to_numpy(dtype=float, na_value=np.nan)
+        array = numbers.to_numpy(dtype=float, na_value=np.nan, copy=True)
+        array[:, numbers.columns.isin(allowed_inf)] = 0.0
         assert not np.isinf(array).any(), f"{name}: inf in {numbers.columns[np.isinf(array).any(0)]}"
         if notes:
             continue
@@ -224,7 +228,7 @@ def check_nonfinite(name: str, value: Any, allowed_nan: tuple[str, ...] = ()) ->
 
 
 def exercise(name: str, fn: Callable[..., Any], *args: Any, allowed_nan: tuple[str, ...] = (),
-             **kwargs: Any) -> Any:
+             allowed_inf: tuple[str, ...] = (), **kwargs: Any) -> Any:
     """Call ``fn`` twice; return its result, or None after an NkfxError (anything else fails).
 
     Checks that the arguments are unchanged, both calls agree and :func:`check_nonfinite`.
@@ -242,7 +246,7 @@ def exercise(name: str, fn: Callable[..., Any], *args: Any, allowed_nan: tuple[s
     event(f"{name}: accepted")
     _unchanged(before, (args, kwargs))
     _same(_comparable(first), _comparable(second))
-    check_nonfinite(name, first, allowed_nan)
+    check_nonfinite(name, first, allowed_nan, allowed_inf)
     return first
 
 

@@ -147,7 +147,8 @@ test_cross_rate, test_cross_rate_long = _pair(
 def check_dispersion(raw: pd.DataFrame, currency: str, freq: str | None) -> None:
     # a date with one city reporting has no dispersion: NaN there and only there (n_cities says so)
     out = exercise("dispersion", nkfx.dispersion, rates_from(raw), currency=currency, freq=freq,
-                   tolerance=None if freq else "7D", allowed_nan=("sd", "range", "range_pct"))
+                   tolerance=None if freq else "7D", allowed_nan=("sd", "range", "range_pct"),
+                   allowed_inf=("range_pct",))  # pending: tests/test_markets.py's strict xfail
     if out is not None:
         assert (out["sd"].isna() == (out["n_cities"] < 2)).all()
 
@@ -382,5 +383,21 @@ def test_change_probability_window_on_aware_series() -> None:
 def test_change_probability_refuses_inf_with_an_nkfx_error() -> None:
     try:
         nkfx.change_probability(_days([100.0, np.inf, 120.0, 130.0]))
+    except NkfxError:
+        return
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18: src/nkfx/probability.py (_elapsed_days)")
+def test_change_probability_of_returns_of_an_empty_series() -> None:
+    with pytest.raises(nkfx.InsufficientDataError):  # IndexError today
+        nkfx.change_probability(_days([]), model="returns")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18: src/nkfx/probability.py (prepare_series keeps NaT)")
+def test_change_probability_with_an_undated_report() -> None:
+    data = _days([100.0] * 10 + [140.0] * 10)
+    data.index = data.index.where(np.arange(20) != 0, pd.NaT)
+    try:  # ValueError from detect/_bocpd._check today
+        nkfx.change_probability(data)
     except NkfxError:
         return
