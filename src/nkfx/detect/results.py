@@ -215,7 +215,11 @@ class Breaks:
         interval), ``jump`` (new regime minus old regime at ``first_new``, on the
         analysis scale), ``jump_pct`` (log scale: ``100 * (exp(jump) - 1)``), and the
         0-based positions ``index``, ``index_ci_lower``, ``index_ci_upper``
-        (strucchange's breakpoint = ``index + 1``).
+        (strucchange's breakpoint = ``index + 1``). Interval dates and positions are clipped
+        to the sample; ``index_ci_lower_unclipped`` / ``index_ci_upper_unclipped`` keep
+        strucchange's unclipped bounds (they may be negative or past the end), and
+        :attr:`notes` say when bounds were clipped or intervals overlap, as strucchange's
+        ``breakdates(confint(...))`` warns.
     segments : pandas.DataFrame
         One row per regime: ``start``, ``end``, ``n``, the coefficients with OLS and HAC
         standard errors, the residual ``sd``; ``level_kpw`` (geometric-mean rate) on the
@@ -224,7 +228,8 @@ class Breaks:
     criteria : pandas.DataFrame
         ``m``, ``rss``, ``loglik``, ``bic``, ``lwz`` and ``chosen`` for m = 0..max_breaks.
     tests : dict of str to TestResult
-        The tests run (``supF``, ``UDmax``, sequential ``supF(l+1|l)``).
+        The tests run (``supF``, ``UDmax``, ``WDmax`` (critical values only), sequential
+        ``supF(l+1|l)``).
     method, model, scale : str
         How the breaks were found.
     params : dict
