@@ -420,8 +420,8 @@ class Breaks:
         ...                  * np.exp(0.01 * np.sin(np.arange(40))), index=dates)
         >>> res = nkfx.detect(rate, method="bai-perron")
         >>> ax = res.plot()
-        >>> len(ax.lines), len(ax.patches)  # data, 2 regime fits, 1 break; 1 interval
-        (4, 1)
+        >>> len(ax.lines)  # data, 2 regime fits, 1 break, 1 interval bar
+        5
         >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
         from nkfx.plotting import plot_breaks
