@@ -118,6 +118,18 @@ def with_regressors(prep: Prepared, *, regressors: Any, lags: Any, fixed: Any) -
     Column order: intercept (``const``), ``days`` (trend model), ``lag1``, ``lag12``, ...
     (the analysed series ``lags`` observations earlier), the regressors' columns; the ``fixed``
     ones are moved last (``Prepared.n_fixed`` of them).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from nkfx.detect._prepare import prepare
+    >>> dates = pd.date_range("2024-01-07", periods=6, freq="W-SUN")
+    >>> prep = prepare(pd.Series(np.arange(1.0, 7.0), index=dates), city=None, currency=None,
+    ...                source=None, scale="level", model="mean")
+    >>> x = pd.DataFrame({"cny": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}, index=dates)
+    >>> out = with_regressors(prep, regressors=x, lags=[1], fixed="lag1")
+    >>> out.names, out.n_fixed, out.X[0].tolist()
+    (('const', 'cny', 'lag1'), 1, [1.0, 0.2, 1.0])
     """
     lag_list = _check_lags(lags)
     frame = _as_frame(regressors)
