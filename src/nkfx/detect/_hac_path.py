@@ -19,8 +19,8 @@ per date.
 The bootstrap of :mod:`nkfx.detect._bootstrap` needs this path hundreds of times per test.
 For a change in mean (``X`` a column of ones) :func:`nkfx.detect._hac_mean.mean_shift_paths`
 computes the same numbers without an FFT per date and in O(n) memory. ``benchmarks/bench_hac.py``
-(2 shared cores, one run): 9 ms per series at n = 500, 0.11 s at n = 2,000 and 0.34 s at
-n = 5,000, against 0.10 s and 2.5 s for the batched FFT below (11x and 24x).
+(2 shared cores, one run): 3.6 ms per series at n = 500, 36 ms at n = 2,000 and 0.12 s at
+n = 5,000, against 34 ms and 1.7 s for the batched FFT below (9x and 48x).
 ``benchmarks/bench_hac.py``: at n = 200 this takes 6 ms, the per-date loop 48 ms and R's
 ``Fstats(vcov. = kernHAC)`` 0.91 s; at n = 1,000, 0.11 s, 0.42 s and 12.4 s.
 """
