@@ -145,7 +145,11 @@ def detect(
         Perron 2003). Breaks are found by alternating the exact search given the fixed
         coefficients with OLS given the breaks, from three starts per number of breaks; the
         sup-F and UDmax tests use ``q`` = the number of breaking coefficients. Not available
-        with ``n_breaks="sequential"`` or ``hac=True``.
+        with ``n_breaks="sequential"`` or ``hac=True``. The intervals treat the fixed
+        coefficients as known; in 1,000 simulated AR(1) series (n = 200, persistence 0.5
+        fixed, mid-sample intercept break of 0.5 / 1.0 innovation sd) the 95% intervals
+        covered the true date in 85% / 93% (80% for the small break when every coefficient
+        may break): like all Bai (1997) intervals, they are too short for small breaks.
     **options
         Method-specific options; unknown names raise an error.
         ``"jumps"``: ``penalty`` (``"auto"``: 6 log n, or a positive number, in units of
