@@ -327,3 +327,23 @@ def test_wdmax_is_reported_with_critical_values(seatbelt: pd.Series) -> None:
     assert wd.statistic > wd.critical_values[0.95]  # rejects at 5%, as UDmax (p = 0.004)
     partial = _seatbelt(seatbelt, fixed=["lag1", "lag12"])
     assert partial.tests["WDmax"].df[0] == 1.0
+
+
+def test_daily_nk_pyongyang_usd_ar1_regimes(shared_data: Path) -> None:
+    """Daily NK dollar rate in Pyongyang from 2013 (log), as an AR(1) whose intercept breaks.
+
+    BIC finds one break, between the reports of 2024-05-26 and 2024-06-09 (the 2024
+    depreciation), with or without the persistence held fixed; the fixed lag coefficient is
+    0.954 and the intercept rises by 0.096 log points.
+    """
+    usd = pd.read_csv(shared_data / "dailynk_usd_kpw_by_city.csv", parse_dates=["time"])
+    rate = usd[usd["entity"] == "pyongyang"].set_index("time")["value"].groupby(level=0).median()
+    rate = rate[rate.index >= "2013-01-01"]
+    pure = nkfx.detect(rate, method="bai-perron", lags=[1])
+    part = nkfx.detect(rate, method="bai-perron", lags=[1], fixed="lag1")
+    for res in (pure, part):
+        assert res.breaks["first_new"].tolist() == [pd.Timestamp("2024-06-09")]
+        assert res.tests["supF"].pvalue < 0.001
+    assert part.segments["lag1"].iloc[0] == pytest.approx(0.954, abs=0.001)
+    assert part.breaks["jump"].iloc[0] == pytest.approx(0.096, abs=0.001)
+    assert part.breaks["ci_lower"].iloc[0] == pd.Timestamp("2023-11-25")
