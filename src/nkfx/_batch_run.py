@@ -201,18 +201,25 @@ def _rescue(executor: cf.ProcessPoolExecutor, tasks: list[Task], method: str,
     A dead process breaks the whole pool, so the groups that were merely queued behind the
     one that killed it are lost with it. Each round runs them in a new pool of the same
     size in the reverse order of the round before: the culprit, among the first of the
-    lost (it was running), now comes last, so the others finish before it dies again. It
-    keeps its "worker failed" outcome (BrokenProcessPool); every other group gets its result.
+    lost (it was running), now comes last, so the others finish before it dies again. The
+    few left (those that ran beside it) then run alone, each in a pool of one process. The
+    culprit keeps its "worker failed" outcome (BrokenProcessPool); every other group gets
+    its result.
     """
     todo = tasks
     workers = _n_workers(executor)
     context = getattr(executor, "_mp_context", None)
     for _ in range(MAX_RESCUES):
-        if len(todo) <= 1:  # alone, it broke a pool: it is the culprit
-            return
-        todo = todo[::-1]
+        before = len(todo)
+        if before <= workers:
+            break
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            todo = _collect(pool, [[t] for t in todo], method, options, keep, out, None)
+            todo = _collect(pool, [[t] for t in todo[::-1]], method, options, keep, out, None)
+        if len(todo) == before:  # no progress: isolate them
+            break
+    for task in todo:
+        with cf.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            _collect(pool, [[task]], method, options, keep, out, None)
 
 
 def _in_notebook() -> bool:
