@@ -373,7 +373,8 @@ def test_pelt_method_costs_penalties_and_plot() -> None:
     assert mbic.n_breaks == 2
     assert pelt_method(prepared(weekly_rates()), penalty=1e-9).n_breaks > 2  # a raw number
     ax = res.plot()
-    assert ax.get_ylabel() == "log rate"
+    assert ax.get_ylabel() == "KPW per unit (log scale)"  # KPW by default (issue 16)
+    assert res.plot(kpw=False).get_ylabel() == "log rate"
 
 
 @pytest.mark.parametrize(("trim", "cost", "size", "rule"), [
