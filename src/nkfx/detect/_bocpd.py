@@ -333,22 +333,21 @@ def _normalise_nb(pl: np.ndarray, a: int, b: int, lb: np.ndarray) -> None:
 def _compact(
     offsets: np.ndarray, runs: np.ndarray, prob: np.ndarray, floor: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Drop entries with probability below ``floor`` (run length 0 is kept)."""
+    """Drop entries with probability below ``floor`` (run length 0 is kept), in place.
+
+    Returns views of the front of ``runs`` and ``prob``: no new large array is allocated
+    (at 10^6 observations, fresh pages cost more than the pass itself).
+    """
     n = offsets.size - 1
-    total = 0
-    for i in range(prob.size):
-        if prob[i] > floor or runs[i] == 0:
-            total += 1
     out_off = np.zeros(n + 1, np.int64)
-    out_runs, out_prob = np.empty(total, runs.dtype), np.empty(total)
     pos = 0
     for t in range(n):
         for i in range(offsets[t], offsets[t + 1]):
             if prob[i] > floor or runs[i] == 0:
-                out_runs[pos], out_prob[pos] = runs[i], prob[i]
+                runs[pos], prob[pos] = runs[i], prob[i]
                 pos += 1
         out_off[t + 1] = pos
-    return out_off, out_runs, out_prob
+    return out_off, runs[:pos], prob[:pos]
 
 
 @jit
