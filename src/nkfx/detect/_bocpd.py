@@ -183,7 +183,7 @@ def _forward(
     nrun, nla, npl = np.empty(n + 1, np.int64), np.empty(n + 1), np.empty(n + 1)
     new, ev, lp, keep = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1), np.empty(n + 1, np.int64)
     cbeta, clogb = np.empty(n + 1), np.empty(n + 1)  # updated beta of every candidate, its log
-    cap = max(64 * n, 1024)
+    cap = max(128 * n, 1024)  # virtual: pages are allocated when written; growth copies
     runs_s, pl_s = np.empty(cap, np.int32), np.empty(cap)
     par_s, g_s = np.empty(cap, np.int32), np.empty(cap)
     offsets = np.zeros(n + 1, np.int64)
