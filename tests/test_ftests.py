@@ -633,3 +633,28 @@ def test_wdmax_critical_values_match_bai_perron() -> None:
     assert np.all(np.diff(w) > 0)  # F(m) is divided by m: its quantiles fall, the weights rise
     with pytest.raises(NkfxValueError, match=r"WDmax is tabulated at levels \[0\.9, 0\.95, 0\.975, 0\.99\]"):
         _critical.wdmax_critical(0.8, q=1, trim=0.15, max_breaks=5)
+
+
+def test_sup_f_test_stops_early_when_asked() -> None:
+    import pandas as pd
+
+    import nkfx
+
+    rng = np.random.default_rng(6)
+    dates = pd.date_range("2020-01-05", periods=300, freq="W")
+    e = np.zeros(300)
+    for t in range(1, 300):
+        e[t] = 0.5 * e[t - 1] + rng.normal(0, 0.01)
+    rate = pd.Series(np.exp(8.0 + e), index=dates)  # no break: the p-value is large
+    full = nkfx.sup_f_test(rate, hac=True, n_boot=99, seed=1)
+    quick = nkfx.sup_f_test(rate, hac=True, n_boot=99, seed=1, stop_after=5)
+    assert quick.statistic == full.statistic
+    assert quick.detail["stopped_early"] is True
+    assert quick.detail["n_boot_used"] == 8  # 5 of the first 8 draws reach the statistic
+    assert quick.pvalue == pytest.approx(5 / 8)
+    assert full.pvalue == pytest.approx(0.84)
+    assert quick.params["stop_after"] == 5
+    with pytest.raises(nkfx.NkfxValueError, match="stop_after must be a positive integer or None; got 0"):
+        nkfx.sup_f_test(rate, hac=True, stop_after=0)
+    with pytest.raises(nkfx.NkfxValueError, match="stop_after applies to bootstrap p-values"):
+        nkfx.sup_f_test(rate, stop_after=5)

@@ -170,6 +170,7 @@ def sup_f_test(
     seed: int = 0,
     regressors: pd.DataFrame | pd.Series | None = None,
     lags: int | Sequence[int] | None = None,
+    stop_after: int | None = None,
 ) -> TestResult:
     """Andrews' sup-F test for one break at an unknown date.
 
@@ -204,6 +205,12 @@ def sup_f_test(
         Regime regression as in :func:`detect`: every coefficient (intercept, ``days``,
         ``lag<k>``, the regressors' columns) may break, and the null has ``q`` = their number
         of degrees of freedom. The bootstrap keeps the regressors fixed (lags included).
+    stop_after : int, optional
+        Bootstrap only: stop drawing once this many bootstrap statistics reach the observed
+        one (Besag & Clifford 1991; the p-value is then ``stop_after / draws``, exact for
+        the sequential design). A p-value far above the test's level then costs a few
+        draws instead of ``n_boot`` (n = 5,000: 3.5 s instead of 35 s); ``detail`` says
+        whether it stopped (``stopped_early``, ``n_boot_used``). None (default): all draws.
 
     Returns
     -------
@@ -262,7 +269,14 @@ def sup_f_test(
         return TestResult(
             "supF", nan, nan, (float(prep.k),), {}, None, None, null, params, {}, (_CONSTANT_TEST_NOTE,)
         )
-    result = ft.sup_f(prep.y, prep.X, h=h, hac=hac, **boot_args(boot))
+    if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int)
+                                   or stop_after < 1):
+        raise NkfxValueError(f"stop_after must be a positive integer or None; got {stop_after!r}")
+    if stop_after is not None and boot.get("pvalue_method") != "bootstrap":
+        raise NkfxValueError("stop_after applies to bootstrap p-values (pvalue='bootstrap', or "
+                             f"'auto' with hac=True); got pvalue={pvalue!r}, hac={hac}")
+    params["stop_after"] = stop_after
+    result = ft.sup_f(prep.y, prep.X, h=h, hac=hac, stop_after=stop_after, **boot_args(boot))
     from nkfx.detect._fboot import bootstrap_note
 
     return make_test_result(result, prep, "supF", null, params, bootstrap_note(result))

@@ -189,6 +189,7 @@ def sup_f(
     null: str = "asymptotic",
     n_boot: int = 199,
     seed: int = 0,
+    stop_after: int | None = None,
 ) -> FTest:
     """SupF test of no break against one break at an unknown date; aveF and expF in ``detail``.
 
@@ -242,7 +243,8 @@ def sup_f(
     if null == "bootstrap":
         from nkfx.detect._fboot import bootstrap_sup_f
 
-        return bootstrap_sup_f(res, yy, XX, h=int(h), hac=hac, n_boot=n_boot, seed=seed)
+        return bootstrap_sup_f(res, yy, XX, h=int(h), hac=hac, n_boot=n_boot, seed=seed,
+                               stop_after=stop_after)
     return res
 
 
