@@ -515,6 +515,11 @@ def _placebo_p(null: np.ndarray, observed: float) -> float:
     return (1 + int(np.sum(np.abs(null) >= abs(observed) - 1e-12))) / (1 + null.size)
 
 
+def _pct(log_change: float) -> float:
+    """Percent change of a log change; inf past float range (math.expm1 raised OverflowError, issue 18)."""
+    return math.inf if log_change > 709.0 else 100.0 * math.expm1(log_change)
+
+
 def _bracket_row(ev: Any, i: int, br: dict[str, np.ndarray], days: np.ndarray, rates: pd.Series,
                  jumps: np.ndarray, band_lo: float, band_hi: float) -> dict[str, Any]:
     """Return the bracketing reports of one event, the jump between them and notes about them."""
@@ -529,9 +534,9 @@ def _bracket_row(ev: Any, i: int, br: dict[str, np.ndarray], days: np.ndarray, r
     out.update({"before_date": _day(days[b]), "before_rate": float(rates.iloc[b]),
                 "after_date": _day(days[a]), "after_rate": float(rates.iloc[a]),
                 "bracket_days": float(days[a] - days[b]), "jump_log": jump,
-                "jump_pct": 100.0 * math.expm1(jump), "jump_placebo_pvalue": _placebo_p(jumps, jump),
+                "jump_pct": _pct(jump), "jump_placebo_pvalue": _placebo_p(jumps, jump),
                 "n_jump_placebo": int(jumps.size),
-                "span_log": span, "span_pct": 100.0 * math.expm1(span)})
+                "span_log": span, "span_pct": _pct(span)})
     notes = []
     if out["n_band"]:
         first, last = int(br["first"][i]), int(br["last"][i])
