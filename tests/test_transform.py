@@ -194,3 +194,15 @@ def test_rolling_volatility_errors():
         rolling_volatility(rates, min_returns=0)
     with pytest.raises(NkfxValueError, match=r"per must be one of 'day', 'year'; got 'week'"):
         rolling_volatility(rates, per="week")  # type: ignore[arg-type]
+
+
+def test_cross_rate_takes_aware_official_dates_as_calendar_days() -> None:
+    # issue 18: astype from aware to naive dates raised TypeError
+    import nkfx
+
+    raw = pd.DataFrame({"date": ["2010-01-01"] * 2, "city": "Hyesan", "currency": ["CNY", "USD"],
+                        "source": "Daily NK", "rate": [700.0, 4900.0]})
+    official = pd.Series([6.8], index=pd.DatetimeIndex(["2010-01-01 08:00"], tz="Asia/Seoul"))
+    out = nkfx.cross_rate(nkfx.read_rates(raw).rates, official)
+    assert out["official"].tolist() == [6.8]
+    assert out["official_date"].tolist() == [pd.Timestamp("2010-01-01")]

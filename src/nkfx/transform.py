@@ -202,9 +202,12 @@ def _official_frame(official: pd.DataFrame | pd.Series) -> pd.DataFrame:
             )
         frame = official.loc[:, ["date", "rate"]]
     try:
-        dates = pd.to_datetime(frame["date"]).dt.normalize()
+        dates = pd.to_datetime(frame["date"])
     except (TypeError, ValueError) as exc:
         raise NkfxValueError(f"official dates must be dates; got {frame['date'].dtype}") from exc
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):  # aware: the local calendar day (issue 18)
+        dates = dates.dt.tz_localize(None)
+    dates = dates.dt.normalize()
     values = pd.to_numeric(frame["rate"], errors="coerce")
     if values.isna().any() or (values <= 0).any():
         raise NkfxValueError("official 'rate' must hold positive numbers (CNY per USD)")
