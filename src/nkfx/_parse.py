@@ -36,6 +36,10 @@ REASONS = {
     NOT_DATE: "{field} is not a date",
 }
 
+#: Rates (and range bounds) outside these KPW per unit are quarantined as implausible.
+PLAUSIBLE = (1e-6, 1e12)
+IMPLAUSIBLE = "rate is implausible (outside 1e-06 to 1e+12 KPW per unit)"
+
 _MISSING_TEXT = frozenset({"", "nan", "na", "n/a", "none", "null", "-", "–", "—", "?"})
 _UNITS = re.compile(r"(?i)kpw|won|원|₩|\s")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
@@ -304,6 +308,13 @@ def rate_values(fields: dict[str, pd.Series],
             below, above = rate < out_low, rate > out_high
         problems.add(below & ~reversed_, "rate is below rate_low", "rate")
         problems.add(above & ~reversed_ & ~below, "rate is above rate_high", "rate")
+    # No market quotes a won price below a millionth or above a trillion won; such numbers
+    # are slips, and their log ratios would overflow percent changes downstream.
+    with np.errstate(invalid="ignore"):
+        wild = np.zeros(len(rate), dtype=bool)
+        for values in (rate, out_low, out_high):
+            wild |= (values < PLAUSIBLE[0]) | (values > PLAUSIBLE[1])
+    problems.add(wild, IMPLAUSIBLE, "rate")
     return rate, out_low, out_high
 
 

@@ -95,8 +95,9 @@ class ChangeProbability:
         >>> res.window("2020-03-01", "2020-06-01") < 0.05
         True
         """
-        lo = to_timestamp("start", start)
-        hi = to_timestamp("end", end)
+        # The series' dates are tz-naive days: an aware bound counts by its local date.
+        lo = _naive(to_timestamp("start", start))
+        hi = _naive(to_timestamp("end", end))
         if hi < lo:
             raise NkfxValueError(f"end must be on or after start; got start={lo.date()}, end={hi.date()}")
         dates = pd.DatetimeIndex(self.values.index)
@@ -221,3 +222,8 @@ class ChangeProbability:
         n_high = int((self.probability > 0.5).sum())
         return (f"ChangeProbability({self.values.name!r}, n={len(self.values)}, "
                 f"model={self.params['model']!r}, dates with P>0.5: {n_high})")
+
+
+def _naive(ts: pd.Timestamp) -> pd.Timestamp:
+    """Drop a time zone, keeping the local date and time."""
+    return ts.tz_localize(None) if ts.tz is not None else ts

@@ -112,7 +112,8 @@ def read_rates(
         such as 05/10/2022 are not guessed), "rate is missing" / "is not a number" /
         "is zero" / "is negative" / "is not finite" (likewise for rate_low, rate_high),
         "rate_low is above rate_high", "rate is below rate_low", "rate is above
-        rate_high" (a range must hold its rate), "currency is missing", "currency is not
+        rate_high" (a range must hold its rate), "rate is implausible (outside 1e-06 to
+        1e+12 KPW per unit)", "currency is missing", "currency is not
         recognised", "dated before the 2009-11-30 redenomination (old won)".
 
     Raises

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from nkfx._groups import NO_CITY
 from nkfx._probability_result import _PRIOR_KEYS, ChangeProbability
 from nkfx._validate import check_option, check_positive, check_type, to_timedelta
 from nkfx.detect._bocpd import Prior, bocpd, gap_hazard
@@ -48,7 +49,7 @@ def prepare_series(
         rates = validate_rates(series_or_rates, name=name)
         if city is not None or currency is not None or source is not None:
             rates = select(rates, city=city, currency=currency, source=source)
-        keys = rates[["city", "currency"]].astype(object).fillna("(none)").drop_duplicates()
+        keys = rates[["city", "currency"]].astype(object).fillna(NO_CITY).drop_duplicates()
         if len(keys) > 1:
             found = ", ".join(f"{c}/{k}" for c, k in keys.itertuples(index=False))
             raise NkfxValueError(
@@ -68,6 +69,12 @@ def prepare_series(
         raise NkfxTypeError(
             f"{name} must be a pandas Series indexed by date or a rate frame; "
             f"got {type(series_or_rates).__name__}")
+    series = _naive_days(series, name)
+    finite = np.isfinite(series.to_numpy()) | series.isna().to_numpy()
+    if not finite.all():
+        day = series.index[~finite][0]
+        raise NkfxValueError(f"{name} must hold finite numbers; got {series[~finite].iloc[0]!r} on "
+                             f"{day.date()} ({int((~finite).sum())} value(s))")
     missing = int(series.isna().sum())
     if missing:
         notes.append(f"{missing} missing value(s) left out")
@@ -79,6 +86,17 @@ def prepare_series(
     series = series.sort_index()
     series.index.name = "date"
     return series, notes
+
+
+def _naive_days(series: pd.Series, name: str) -> pd.Series:
+    """Dates as tz-naive days (an aware index keeps its local dates); undated values refused."""
+    index = pd.DatetimeIndex(series.index)
+    if index.hasnans:
+        raise NkfxValueError(f"{name} has {int(np.sum(index.isna()))} value(s) without a date (NaT); "
+                             "drop or date them first")
+    if index.tz is not None:  # rate frames are tz-naive days: keep the local calendar date
+        series = pd.Series(series.to_numpy(), index=index.tz_localize(None), name=series.name)
+    return series
 
 
 def to_scale(series: pd.Series, scale: str, name: str = "series") -> pd.Series:
@@ -187,6 +205,9 @@ def change_probability(
     if max_run is not None and (isinstance(max_run, bool) or not isinstance(max_run, int) or max_run < 1):
         raise NkfxValueError(f"max_run must be a positive integer or None; got {max_run!r}")
     series, notes = prepare_series(series_or_rates, city=city, currency=currency, source=source)
+    if len(series) < 2:
+        raise InsufficientDataError(
+            f"change_probability needs at least 3 modelled values; got {len(series)} value(s)")
     values = _model_values(to_scale(series, scale), model)
     if len(values) < 3:
         raise InsufficientDataError(

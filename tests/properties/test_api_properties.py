@@ -268,16 +268,13 @@ BOUNDS = st.sampled_from(["2009-01-01", "2022-01-01", pd.Timestamp("2030-01-01")
 test_change_probability, test_change_probability_long = _pair(
     check_change_probability, data=NAIVE_FINITE, start=BOUNDS, end=BOUNDS)
 
-# With aware dates and inf, change_probability still fails (probability.py and _bocpd.py are
-# being fixed by their owners; see the strict regression tests below).
-_owner_pending = pytest.mark.xfail(reason="issue 18: probability.py/_probability_result.py "
-                                          "(aware dates, inf)", strict=False)
+# Aware dates and inf too (the regression tests below pin each defect the fuzz found).
 _aware, _aware_long = _pair_unshrunk(
     check_change_probability, data=series(),
     start=BOUNDS | st.just(pd.Timestamp("2022-01-01", tz="UTC")),
     end=BOUNDS | st.just(pd.Timestamp("2023-01-01", tz="UTC")))
-test_change_probability_any_dates = _owner_pending(_aware)
-test_change_probability_any_dates_long = _owner_pending(_aware_long)
+test_change_probability_any_dates = _aware
+test_change_probability_any_dates_long = _aware_long
 
 
 # --- regressions of the defects the fuzz found ----------------------------------------------
@@ -383,19 +380,16 @@ def test_placebo_anchors_without_reports() -> None:
 # these fail today and pass once the owners fix them.
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: src/nkfx/_probability_result.py")
 def test_change_probability_window_with_aware_bounds() -> None:
     res = nkfx.change_probability(_days([100.0] * 10 + [140.0] * 10))
     assert res.window(pd.Timestamp("2022-01-10", tz="UTC"), pd.Timestamp("2022-01-20", tz="UTC")) > 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: src/nkfx/_probability_result.py / probability.py")
 def test_change_probability_window_on_aware_series() -> None:
     res = nkfx.change_probability(_days([100.0] * 10 + [140.0] * 10, tz="UTC"))
     assert res.window("2022-01-10", "2022-01-20") > 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: src/nkfx/probability.py (detect/_bocpd.py _check)")
 def test_change_probability_refuses_inf_with_an_nkfx_error() -> None:
     try:
         nkfx.change_probability(_days([100.0, np.inf, 120.0, 130.0]))
@@ -403,13 +397,11 @@ def test_change_probability_refuses_inf_with_an_nkfx_error() -> None:
         return
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: src/nkfx/probability.py (_elapsed_days)")
 def test_change_probability_of_returns_of_an_empty_series() -> None:
     with pytest.raises(nkfx.InsufficientDataError):  # IndexError today
         nkfx.change_probability(_days([]), model="returns")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: src/nkfx/probability.py (prepare_series keeps NaT)")
 def test_change_probability_with_an_undated_report() -> None:
     data = _days([100.0] * 10 + [140.0] * 10)
     data.index = data.index.where(np.arange(20) != 0, pd.NaT)
@@ -427,11 +419,14 @@ def test_event_study_of_absurd_rates_does_not_overflow() -> None:
     assert row["jump_pct"] == np.inf
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18: read_rates accepts 5e-324 and 1e300 KPW, so log "
-                                       "ratios pass 709 and percent changes overflow (combine's spread, "
-                                       "event_study's jump_pct, dispersion's range_pct): a bound needed")
 def test_no_percent_change_overflows() -> None:
-    raw = pd.DataFrame({"date": ["2010-01-01"] * 2, "city": "Hyesan", "currency": "CNY",
-                        "source": "Daily NK", "rate": [5e-324, 1.0]})
-    combined = nkfx.combine(nkfx.read_rates(raw).rates)
+    # read_rates quarantines rates outside 1e-6..1e12 KPW, whose log ratios overflowed
+    # combine's spread, event_study's jump_pct and dispersion's range_pct.
+    raw = pd.DataFrame({"date": ["2010-01-01"] * 3, "city": "Hyesan", "currency": "CNY",
+                        "source": "Daily NK", "rate": [5e-324, 1.0, 1e300]})
+    ingest = nkfx.read_rates(raw)
+    assert ingest.rates["rate"].tolist() == [1.0]
+    assert ingest.quarantine["reason"].tolist() == [
+        "rate is implausible (outside 1e-06 to 1e+12 KPW per unit)"] * 2
+    combined = nkfx.combine(ingest.rates)
     assert np.isfinite(combined["spread"]).all()
