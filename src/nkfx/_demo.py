@@ -134,6 +134,7 @@ def _story_figure(market: pd.DataFrame, events: pd.DataFrame, start: pd.Timestam
 
 
 def _read(out: Path, progress: _Progress) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    from nkfx._text import spreadsheet_safe
     from nkfx.datasets import observations_path
     from nkfx.ingest import read_rates
 
@@ -145,8 +146,9 @@ def _read(out: Path, progress: _Progress) -> tuple[pd.DataFrame, pd.DataFrame, d
         print("\nCoverage by city and currency (KPW per unit; rows without a city are "
               "province-level reports):")
         print(table.to_string(float_format=lambda v: f"{v:,.0f}"))
-    table.to_csv(out / "coverage.csv")
-    ingest.quarantine.to_csv(out / "quarantine.csv", index=False)
+    # Cells come from the input (city names, raw values): none may run as a formula.
+    spreadsheet_safe(table.reset_index()).to_csv(out / "coverage.csv", index=False)
+    spreadsheet_safe(ingest.quarantine).to_csv(out / "quarantine.csv", index=False)
     market = ingest.rates[ingest.rates["rate_type"] == "market"]
     info = {"rows_read": int(ingest.rows_read), "accepted": len(ingest.rates),
             "quarantined": len(ingest.quarantine), "market_rows": len(market)}

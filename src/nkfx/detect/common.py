@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CommonBreaks", "detect_common"]
 
-_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-
 
 @dataclass(frozen=True, eq=False)
 class CommonBreaks:
@@ -597,14 +595,16 @@ def _summarize(res: CommonBreaks) -> Summary:
 
 
 def _plot(res: CommonBreaks, ax: Axes | None, **kwargs: Any) -> Axes:
-    from nkfx._plot_style import format_rate_axis, new_axes
+    from nkfx._plot_style import city_style, format_rate_axis, new_axes
 
     ax = new_axes(ax)
     names = list(res.data["series"].unique())
-    colour = {name: _PALETTE[j % len(_PALETTE)] for j, name in enumerate(names)}
+    # A city keeps the colour and marker it has in every nkfx figure.
+    looks = {name: city_style(str(name)) for name in names}
+    colour = {name: look["color"] for name, look in looks.items()}
     for name in names:
         part = res.data.loc[res.data["series"] == name]
-        style = {"marker": "o", "markersize": 3, "linewidth": 1.2, **kwargs}
+        style = {"marker": looks[name]["marker"], "markersize": 3, "linewidth": 1.2, **kwargs}
         ax.plot(part["date"], part["rate"], color=colour[name], label=name, **style)
     for r in _records(res.breaks):
         if pd.notna(r["ci_lower"]):
