@@ -294,7 +294,7 @@ def test_plot_draws_the_smoothed_level(jumpy: pd.Series) -> None:
     ax = nkfx.detect(jumpy).plot()
     labels = [line.get_label() for line in ax.lines]
     assert "smoothed level" in labels
-    assert labels.count("jump (last report before)") == 1
+    assert labels.count("jump, midway between its reports") == 1  # the issue-16 break line
     plt.close(ax.figure)
 
 
