@@ -354,3 +354,23 @@ def test_currencies_of_one_city_by_currency(rng: np.random.Generator) -> None:
     assert parts["takes_part"].to_dict() == {"CNY": True, "USD": False}
     assert parts.loc["CNY", "jump_pct"] == pytest.approx(30.0, abs=1.5)
     assert res.params["currency"] is None
+
+
+def test_dates_are_calendar_days_and_undated_values_are_refused() -> None:
+    # Found by the long fuzz (issue 18): aware and NaT indexes raised pandas' TypeErrors.
+    sim = common_example()
+    series = {c: g.set_index("date")["rate"] for c, g in sim.groupby("city")}
+    aware = dict(series, Hyesan=series["Hyesan"].tz_localize("Asia/Seoul"))
+    naive = detect_common(series, n_boot=0)
+    local = detect_common(aware, n_boot=0, start=pd.Timestamp("2021-07-01", tz="UTC"))
+    pd.testing.assert_frame_equal(naive.breaks, local.breaks)
+    undated = dict(series)
+    undated["Hyesan"] = series["Hyesan"].set_axis(
+        series["Hyesan"].index.where(np.arange(30) != 4, pd.NaT))
+    with pytest.raises(NkfxValueError, match=r"series 'Hyesan' has 1 value\(s\) without a date \(NaT\)"):
+        detect_common(undated)
+    infinite = dict(series, Hyesan=series["Hyesan"].replace(series["Hyesan"].iloc[3], np.inf))
+    with pytest.raises(NkfxValueError, match="series 'Hyesan' has infinite rates"):
+        detect_common(infinite)
+    with pytest.raises(NkfxValueError, match="start must be a date; got 'soon'"):
+        detect_common(series, start="soon")

@@ -242,7 +242,7 @@ def test_errors_on_bad_official_quotes() -> None:
                        match=r"positive 'rate'.*; row 1 has date 2020-03-01 00:00:00, rate -5.0$"):
         premium(market, QUOTES.assign(rate=[100.0, -5.0]))
     with pytest.raises(nkfx.NkfxValueError,
-                       match=r"official must have a date and a positive 'rate' \(KPW per "
+                       match=r"official must have a date and a finite positive 'rate' \(KPW per "
                              r"unit\) in every row; row 0 has date soon, rate 100.0$"):
         premium(market, QUOTES.assign(date=["soon", "later"]))
     with pytest.raises(nkfx.NkfxValueError, match=r"official has 2 quotes of one rate_type on one date "
@@ -562,3 +562,21 @@ def test_premium_takes_aware_official_dates_as_calendar_days() -> None:
     frame = nkfx.premium(nkfx.read_rates(raw).rates, official).to_frame()
     assert frame["official_date"].iloc[0] == pd.Timestamp("2009-12-31")
     assert frame["premium"].iloc[0] == pytest.approx(np.log(80.0))
+
+
+def test_an_infinite_official_quote_is_refused() -> None:
+    # Found by the long fuzz (issue 18): an official rate of inf gave a premium of -inf.
+    raw = pd.DataFrame({"date": pd.to_datetime(["2010-01-01"]), "city": "Hyesan", "currency": "CNY",
+                        "source": "Daily NK", "rate": [14.0]})
+    with pytest.raises(nkfx.NkfxValueError, match="official must have a date and a finite positive 'rate'"):
+        nkfx.premium(raw, pd.Series([np.inf], index=pd.to_datetime(["2010-01-01"])), currency="CNY")
+
+
+def test_an_overflowing_ratio_is_nan_and_the_log_premium_exact() -> None:
+    # Found by the long fuzz (issue 18): 1e300 over 1e-10 gave ratio and premium_pct inf.
+    raw = pd.DataFrame({"date": pd.to_datetime(["2010-01-01"]), "city": "Hyesan", "currency": "USD",
+                        "source": "Daily NK", "rate": [1e300]})
+    row = nkfx.premium(raw, pd.Series([1e-10], index=pd.to_datetime(["2010-01-01"]))).to_frame().iloc[0]
+    assert np.isnan(row["ratio"])
+    assert np.isnan(row["premium_pct"])
+    assert row["premium"] == pytest.approx(np.log(1e300) - np.log(1e-10))

@@ -111,7 +111,7 @@ def test_cross_rate_errors(two_currencies):
         cross_rate(two_currencies, pd.DataFrame({"date": ["2024-01-01"], "cny_usd": [7.1]}))
     with pytest.raises(NkfxTypeError, match=r"official must be a DataFrame with 'date' and 'rate'"):
         cross_rate(two_currencies, [7.1])  # type: ignore[arg-type]
-    with pytest.raises(NkfxValueError, match=r"official 'rate' must hold positive numbers"):
+    with pytest.raises(NkfxValueError, match=r"official 'rate' must hold finite positive numbers"):
         cross_rate(two_currencies, pd.DataFrame({"date": ["2024-01-01"], "rate": [-7.1]}))
 
 
@@ -206,3 +206,23 @@ def test_cross_rate_takes_aware_official_dates_as_calendar_days() -> None:
     out = nkfx.cross_rate(nkfx.read_rates(raw).rates, official)
     assert out["official"].tolist() == [6.8]
     assert out["official_date"].tolist() == [pd.Timestamp("2010-01-01")]
+
+
+def test_cross_rate_refuses_an_infinite_official_rate() -> None:
+    # Found by the long fuzz (issue 18): inf passed the check and the premium was -inf.
+    import numpy as np
+
+    rates = pd.DataFrame({"date": pd.to_datetime(["2024-03-31"] * 2), "city": "Hyesan",
+                          "currency": ["USD", "CNY"], "rate": [11500.0, 1610.0], "source": "x"})
+    official = pd.DataFrame({"date": pd.to_datetime(["2024-03-29"]), "rate": [np.inf]})
+    with pytest.raises(NkfxValueError, match=r"official 'rate' must hold finite positive numbers"):
+        cross_rate(rates, official)
+
+
+def test_cross_rate_refuses_undated_official_quotes() -> None:
+    # Found by the long fuzz (issue 18): pandas' "Merge keys contain null values" escaped.
+    rates = pd.DataFrame({"date": pd.to_datetime(["2024-03-31"] * 2), "city": "Hyesan",
+                          "currency": ["USD", "CNY"], "rate": [11500.0, 1610.0], "source": "x"})
+    official = pd.DataFrame({"date": pd.to_datetime(["2024-03-29", None]), "rate": [7.2, 7.3]})
+    with pytest.raises(NkfxValueError, match=r"official dates must be dates; 1 are missing \(NaT\)"):
+        cross_rate(rates, official)

@@ -67,7 +67,8 @@ class Premium:
         ``official_detail`` (the source's wording) and ``official_source`` of the quote
         used (NaN/NaT when none applies); ``within_max_age``; ``premium`` =
         log(market / official), ``premium_pct`` = 100 (market / official - 1) and
-        ``ratio`` = market / official (NaN without a quote or beyond ``max_age``).
+        ``ratio`` = market / official (NaN without a quote, beyond ``max_age``, or
+        where the ratio overflows a float; ``premium`` is still given there).
     official : pandas.DataFrame
         The official quotes of the currency and rate types used: ``date, currency,
         rate, rate_type, detail, source, url``.
@@ -501,10 +502,11 @@ def _clean_quotes(frame: pd.DataFrame) -> pd.DataFrame:
         dates = dates.dt.tz_localize(None)
     dates = dates.dt.normalize()
     rate = pd.to_numeric(pd.Series(frame["rate"]).reset_index(drop=True), errors="coerce")
-    bad = dates.isna() | rate.isna() | ~(rate > 0)
+    bad = dates.isna() | rate.isna() | ~(rate > 0) | ~np.isfinite(rate.to_numpy(dtype=float))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise NkfxValueError(f"official must have a date and a positive 'rate' (KPW per unit) in every row; "
+        raise NkfxValueError("official must have a date and a finite positive 'rate' (KPW per unit) "
+                             "in every row; "
                              f"row {i} has date {frame['date'].iloc[i]}, rate {frame['rate'].iloc[i]}")
 
     def text(col: str, default: Any) -> Any:
@@ -570,7 +572,10 @@ def _pair(market: pd.DataFrame, quotes: pd.DataFrame, kind: str, match: str,
     within = has & (True if limit is None else np.abs(age) <= limit.days)
     out["within_max_age"] = within
     kpw, quote = out["market"].to_numpy(dtype=float), out["official"].to_numpy(dtype=float)
-    ratio = np.where(within, kpw / quote, np.nan)
+    with np.errstate(over="ignore"):
+        ratio = np.where(within, kpw / quote, np.nan)
+    # an absurd pair (1e300 over 1e-10) overflows the ratio: NaN, the log premium stays exact
+    ratio = np.where(np.isfinite(ratio), ratio, np.nan)
     # a difference of logs: log(ratio) was -inf when the ratio underflowed to 0 (issue 18)
     log_premium = np.where(within, np.log(kpw) - np.log(quote), np.nan)
     out["ratio"], out["premium"], out["premium_pct"] = ratio, log_premium, 100 * (ratio - 1)

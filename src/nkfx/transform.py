@@ -208,9 +208,11 @@ def _official_frame(official: pd.DataFrame | pd.Series) -> pd.DataFrame:
     if isinstance(dates.dtype, pd.DatetimeTZDtype):  # aware: the local calendar day (issue 18)
         dates = dates.dt.tz_localize(None)
     dates = dates.dt.normalize()
+    if dates.isna().any():
+        raise NkfxValueError(f"official dates must be dates; {int(dates.isna().sum())} are missing (NaT)")
     values = pd.to_numeric(frame["rate"], errors="coerce")
-    if values.isna().any() or (values <= 0).any():
-        raise NkfxValueError("official 'rate' must hold positive numbers (CNY per USD)")
+    if values.isna().any() or (values <= 0).any() or not np.isfinite(values.to_numpy(float)).all():
+        raise NkfxValueError("official 'rate' must hold finite positive numbers (CNY per USD)")
     return pd.DataFrame({"official_date": dates.astype("datetime64[ns]"),
                          "official": values.astype(float)}).sort_values("official_date")
 

@@ -204,7 +204,10 @@ def check_detect_frame(raw: pd.DataFrame, method: str) -> None:
 def check_detect_common(parts: list[pd.Series], as_frame: bool) -> None:
     data: Any = {f"s{i}": s for i, s in enumerate(parts)}
     if as_frame:
-        data = pd.DataFrame(data) if all(s.index.is_unique for s in parts) else data
+        # pandas itself cannot align naive with aware dates or repeated dates into one frame
+        zones = {str(pd.DatetimeIndex(s.index).tz) for s in parts}
+        if len(zones) == 1 and all(s.index.is_unique for s in parts):
+            data = pd.DataFrame(data)
     exercise("detect_common", nkfx.detect_common, data, n_boot=19, seed=3)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from nkfx._validate import to_timestamp
 from nkfx.detect import _common as core
 from nkfx.detect._hac import hac_meat, hac_vcov
 from nkfx.detect._prepare import fmt_date
@@ -218,19 +219,32 @@ def _from_rates(rates: pd.DataFrame, *, by: str, currency: str | None, source: s
     return out, currency, notes
 
 
+def _day(name: str, value: Any) -> pd.Timestamp:
+    """Return a window bound as a tz-naive date (an aware one keeps its local date)."""
+    ts = to_timestamp(name, value)
+    return ts.tz_localize(None) if ts.tz is not None else ts
+
+
 def _clean_series(series: dict[str, pd.Series], start: Any, end: Any
                   ) -> tuple[list[str], list[pd.Series]]:
-    lo = pd.Timestamp(start) if start is not None else None
-    hi = pd.Timestamp(end) if end is not None else None
+    lo = _day("start", start) if start is not None else None
+    hi = _day("end", end) if end is not None else None
     names, kept = [], []
     for name, s in series.items():
         if not isinstance(s.index, pd.DatetimeIndex):
             raise NkfxTypeError(f"series {name!r} must be indexed by dates; got "
                                 f"{type(s.index).__name__}")
+        if s.index.hasnans:
+            raise NkfxValueError(f"series {name!r} has {int(np.sum(s.index.isna()))} value(s) "
+                                 "without a date (NaT); drop or date them first")
+        # Reports are calendar days: an aware index keeps its local dates, as everywhere in nkfx.
+        days = s.index.tz_localize(None) if s.index.tz is not None else s.index
         s = pd.Series(pd.to_numeric(s, errors="coerce").to_numpy(float),
-                      index=s.index.normalize()).dropna().sort_index()
+                      index=days.normalize()).dropna().sort_index()
         if lo is not None or hi is not None:
             s = s.loc[lo:hi]
+        if not np.isfinite(s.to_numpy()).all():
+            raise NkfxValueError(f"series {name!r} has infinite rates; rates must be finite")
         if s.index.has_duplicates:
             day = s.index[s.index.duplicated()][0]
             raise NkfxValueError(f"series {name!r} has several values on {fmt_date(day)}; "
