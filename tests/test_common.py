@@ -374,3 +374,15 @@ def test_dates_are_calendar_days_and_undated_values_are_refused() -> None:
         detect_common(infinite)
     with pytest.raises(NkfxValueError, match="start must be a date; got 'soon'"):
         detect_common(series, start="soon")
+
+
+def test_missing_values_are_counted_and_text_is_refused() -> None:
+    sim = common_example()
+    series = {c: g.set_index("date")["rate"] for c, g in sim.groupby("city")}
+    gappy = dict(series, Sinuiju=series["Sinuiju"].where(np.arange(30) % 7 != 0))
+    res = detect_common(gappy, n_boot=0)
+    assert "series 'Sinuiju': 5 missing value(s) left out." in res.notes
+    assert (res.data["series"] == "Sinuiju").sum() == 25
+    words = dict(series, Sinuiju=series["Sinuiju"].astype(str))
+    with pytest.raises(NkfxTypeError, match="series 'Sinuiju' must hold numbers; got dtype"):
+        detect_common(words)

@@ -226,10 +226,11 @@ def _day(name: str, value: Any) -> pd.Timestamp:
 
 
 def _clean_series(series: dict[str, pd.Series], start: Any, end: Any
-                  ) -> tuple[list[str], list[pd.Series]]:
+                  ) -> tuple[list[str], list[pd.Series], list[str]]:
+    """Return checked positive rates per series on naive days in the window, and notes."""
     lo = _day("start", start) if start is not None else None
     hi = _day("end", end) if end is not None else None
-    names, kept = [], []
+    names, kept, notes = [], [], []
     for name, s in series.items():
         if not isinstance(s.index, pd.DatetimeIndex):
             raise NkfxTypeError(f"series {name!r} must be indexed by dates; got "
@@ -239,8 +240,13 @@ def _clean_series(series: dict[str, pd.Series], start: Any, end: Any
                                  "without a date (NaT); drop or date them first")
         # Reports are calendar days: an aware index keeps its local dates, as everywhere in nkfx.
         days = s.index.tz_localize(None) if s.index.tz is not None else s.index
-        s = pd.Series(pd.to_numeric(s, errors="coerce").to_numpy(float),
-                      index=days.normalize()).dropna().sort_index()
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            raise NkfxTypeError(f"series {name!r} must hold numbers; got dtype {s.dtype}")
+        s = pd.Series(s.to_numpy(float), index=days.normalize())
+        if s.isna().any():  # never silently: the note counts them
+            notes.append(f"series {name!r}: {int(s.isna().sum())} missing value(s) left out.")
+            s = s.dropna()
+        s = s.sort_index()
         if lo is not None or hi is not None:
             s = s.loc[lo:hi]
         if not np.isfinite(s.to_numpy()).all():
@@ -254,7 +260,7 @@ def _clean_series(series: dict[str, pd.Series], start: Any, end: Any
                                  "(they are analysed in logs)")
         names.append(name)
         kept.append(s)
-    return names, kept
+    return names, kept, notes
 
 
 # ----------------------------------------------------------------------------- fit
@@ -475,7 +481,8 @@ def detect_common(
     """
     _check_args(n_breaks, max_breaks, trim, level, alpha, n_boot)
     raw, currency, notes = _as_series_map(data, by=by, currency=currency, source=source)
-    names, series = _clean_series(raw, start, end)
+    names, series, dropped = _clean_series(raw, start, end)
+    notes += dropped
     short = [n for n, s in zip(names, series, strict=True) if len(s) < 4]
     if short:
         raise InsufficientDataError(f"series {short} have fewer than 4 reports in the window; "
