@@ -386,3 +386,19 @@ def test_missing_values_are_counted_and_text_is_refused() -> None:
     words = dict(series, Sinuiju=series["Sinuiju"].astype(str))
     with pytest.raises(NkfxTypeError, match="series 'Sinuiju' must hold numbers; got dtype"):
         detect_common(words)
+
+
+def test_a_long_window_says_it_describes_eras(dailynk_usd: pd.DataFrame) -> None:
+    # The default call over 17 years: regime means differ by +1,045% (Hyesan), but the reports
+    # around the date moved -2.2%; the result says so, and no city "takes part" by HAC.
+    res = detect_common(dailynk_usd, currency="USD", n_boot=0)
+    parts = res.series.set_index("series")
+    assert res.dates[0] == pd.Timestamp("2012-03-02")
+    assert parts.loc["Hyesan", "jump_pct"] == pytest.approx(1045.4, abs=0.1)
+    assert parts.loc["Hyesan", "report_jump_pct"] == pytest.approx(-2.2, abs=0.05)
+    assert not parts["takes_part"].any()
+    assert any(n.startswith("The window spans 17 years") for n in res.notes)
+    jan = detect_common(dailynk_usd, currency="USD", start="2021-07-01", end="2022-06-30", n_boot=0)
+    between = jan.series.set_index("series")["report_jump_pct"].round(1).to_dict()
+    assert between == {"Hyesan": 43.5, "Pyongyang": 43.0, "Sinuiju": 43.2}  # 4,650 -> 6,675 ...
+    assert not any(n.startswith("The window spans") for n in jan.notes)

@@ -53,7 +53,9 @@ class CommonBreaks:
         the series did *not* break on one date) and ``shared_shock`` (the share of the
         noise that series reporting on the same day have in common, used by the bootstrap).
     series : pandas.DataFrame
-        One row per break and series: reports before/after, levels (KPW), ``jump_pct``,
+        One row per break and series: reports before/after, regime levels (KPW),
+        ``jump_pct`` (of the regime means), the last report before the common date and the
+        first after it (``rate_old``, ``rate_new``) with ``report_jump_pct`` between them,
         ``delta`` (log points) with HAC ``se``, ``t``, ``pvalue``, ``takes_part``, the
         series' own best date (``own_last_old``/``own_first_new``) with its interval,
         and ``lead_days``: own ``first_new`` minus the series' first report on or after
@@ -348,6 +350,12 @@ def _series_part(panel: core.Panel, i: int, b: int, lo: int, hi: int, h: int, q:
         "jump_pct": 100 * math.expm1(coef[1]), "delta": float(coef[1]), "se": se, "t": t,
         "pvalue": pval, "takes_part": bool(pval < alpha) if math.isfinite(pval) else False,
     }
+    # What a reader of the reports sees: the series' last report before the common date and
+    # its first on or after it (regime means over years can differ far more).
+    k = int(np.searchsorted(p, b))
+    old_x, new_x = (v[k - 1], v[k]) if 0 < k < v.size else (math.nan, math.nan)
+    row.update({"rate_old": math.exp(old_x), "rate_new": math.exp(new_x),
+                "report_jump_pct": 100 * math.expm1(new_x - old_x)})
     row.update(_own_break(panel, i, int(own[0]), lo, hi, q))
     # Lead in the series' own reports: 0 when its own split is the one the common date
     # implies (its next report may come days after the common first_new).
@@ -499,6 +507,12 @@ def detect_common(
               "max_breaks": max_breaks, "trim": trim, "h": h, "level": level, "alpha": alpha,
               "n_boot": n_boot, "seed": seed, "scale": "log", "model": "mean"}
     breaks, parts, more = _describe(panel, names, starts, w, h, level, alpha, n_boot, seed)
+    years = (params["end"] - params["start"]).days / 365.25
+    if years > 3:
+        more.append(f"The window spans {years:.0f} years: over years a rate drifts, so mean shifts "
+                    "describe eras and jump_pct compares era means; report_jump_pct is the move "
+                    "between the reports around each date. For an event, pass start/end a year "
+                    "around it.")
     data_out = pd.concat([pd.DataFrame({"series": n, "date": s.index, "rate": s.to_numpy()})
                           for n, s in zip(names, series, strict=True)], ignore_index=True)
     return CommonBreaks(breaks, parts, data_out, criteria, params, tuple(notes + more))
@@ -603,10 +617,12 @@ def _summarize(res: CommonBreaks) -> Summary:
                  "taking part", "p: one common date"]
         out.tables.append(SimpleTable(rows, headers=heads, title="Common break dates"))
         parts = [[str(r["series"]), str(r["break"]), f"{r['jump_pct']:+.1f}%",
+                  _fmt(r["report_jump_pct"], "+.1f") + "%",
                   _fmt(r["pvalue"], ".3g"), "yes" if r["takes_part"] else "no",
                   _fmt(r["own_first_new"], "%Y-%m-%d"), _fmt(r["lead_days"], "+.0f")]
                  for r in _records(res.series)]
-        heads = ["series", "break", "jump", "p (HAC)", "takes part", "own first new",
+        heads = ["series", "break", "regime means", "between reports", "p (HAC)", "takes part",
+                 "own first new",
                  "own - common (days)"]
         out.tables.append(SimpleTable(parts, headers=heads, title="Each series' part"))
     out.add_extra_txt(["One common date: p is the bootstrap p-value of one common date "
@@ -632,9 +648,9 @@ def _plot(res: CommonBreaks, ax: Axes | None, **kwargs: Any) -> Axes:
             ax.axvspan(r["ci_lower"], r["ci_upper"], color="0.6", alpha=0.2, linewidth=0)
         mid = r["last_old"] + (r["first_new"] - r["last_old"]) / 2
         ax.axvline(mid, color="0.2", linestyle="--", linewidth=1)
-        jumps = res.series.loc[res.series["break"] == r["break"], "jump_pct"]
+        jumps = res.series.loc[res.series["break"] == r["break"], "report_jump_pct"]
         ax.annotate(f"break {r['break']}: {fmt_date(r['first_new'])}\n{jumps.mean():+.0f}% "
-                    f"(p common {r['pvalue_common']:.2f})", (mid, 1.0),
+                    f"between reports\np common {r['pvalue_common']:.2f}", (mid, 1.0),
                     xycoords=("data", "axes fraction"), xytext=(4, -4),
                     textcoords="offset points", va="top", fontsize="small")
     for j, name in enumerate(names):  # stacked, so that equal dates stay visible
@@ -642,6 +658,8 @@ def _plot(res: CommonBreaks, ax: Axes | None, **kwargs: Any) -> Axes:
         ax.plot(own, np.full(own.size, 0.03 + 0.04 * j), transform=ax.get_xaxis_transform(),
                 linestyle="none", marker="|", markersize=12, color=colour[name])
     ax.set_yscale("log")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi * (hi / lo) ** 0.25)  # headroom for the break labels above the data
     format_rate_axis(ax, res.params.get("currency"), log=True)
     ax.set_title("Common breaks: dashed = common date, grey = its interval, "
                  "ticks = each series' own date", fontsize="medium")
