@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nkfx.detect._bai_perron import bai_perron
+from nkfx.detect.bai_perron._core import bai_perron
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING_R = ROOT / "tests" / "reference" / "strucchange" / "timing.R"

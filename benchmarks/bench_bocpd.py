@@ -6,7 +6,7 @@ The series is daily, piecewise constant in log level (a new regime with probabil
 
 * ``change_probability`` as users call it (forward + backward pass, pruning at the default
   threshold 1e-9, at most 1000 run lengths), and the pruned forward (filtering) pass alone;
-* nkfx's PELT (``nkfx.detect._pelt.pelt``, l2 cost, BIC penalty) on the same log values,
+* nkfx's PELT (``nkfx.detect.pelt._core.pelt``, l2 cost, BIC penalty) on the same log values,
   the yardstick of issue 19 (goal: ``change_probability`` within 20x of it at 10^5);
 * the unpruned quadratic filtering recursion (``bocpd_quadratic``) up to ``--exact-max-n``
   (default 10,000), with the largest difference of the filtering probabilities;
@@ -29,8 +29,8 @@ import pandas as pd
 
 from _timing import best_of
 from nkfx.detect._bocpd import Prior, bocpd, bocpd_quadratic
-from nkfx.detect._pelt import pelt
-from nkfx.probability import change_probability
+from nkfx.detect.pelt._core import pelt
+from nkfx.events.probability import change_probability
 
 
 def simulate(n: int, seed: int = 0) -> pd.Series:

@@ -3,7 +3,7 @@
 For each n: AR(1) errors (rho = 0.5), no break, h = floor(0.15 n). Times (median of --repeats)
 
 * nkfx's HAC F path (``f_statistics(..., hac=True)``; for the mean model the compiled
-  :func:`nkfx.detect._hac_mean.mean_shift_paths`),
+  :func:`nkfx.detect.ftests._hac_mean.mean_shift_paths`),
 * the batched-FFT path it replaced for the mean model (``_segment_fits`` + ``_batched_wald``,
   still used for other regressors) and the per-date reference loop (``hac_wald`` per date),
 * R strucchange ``Fstats(y ~ 1, from = h, vcov. = kernHAC)`` on the same series (written to a
@@ -32,10 +32,8 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import lfilter
 
-from nkfx.detect._fboot import bootstrap_sup_f
-from nkfx.detect._fpath import f_statistics, hac_wald
-from nkfx.detect._ftests import sup_f
-from nkfx.detect._hac_path import _batched_wald, _segment_fits
+from nkfx.detect.ftests._path import _batched_wald, _segment_fits, f_statistics, hac_wald
+from nkfx.detect.ftests._single import bootstrap_sup_f, sup_f
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING_R = ROOT / "tests" / "reference" / "strucchange" / "timing_hac.R"

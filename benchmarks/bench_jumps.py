@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="stop at n = 10^5")
     args = parser.parse_args()
 
-    from nkfx.detect._jumps import NoiseModel, estimate_noise, fit_jumps
+    from nkfx.detect.jumps._core import NoiseModel, estimate_noise, fit_jumps
 
     model = NoiseModel(s_eta=SD_ETA**2, s_eps=SD_NU**2 / (1 - PHI**2), tau=-1 / math.log(PHI))
     t0 = time.perf_counter()

@@ -51,7 +51,7 @@ def compile_time() -> tuple[float, float]:
     """Import + first call with an empty numba cache (compile), and with the cache filled."""
     code = (
         "import time; t0 = time.perf_counter(); import numpy as np; "
-        "from nkfx.detect._pelt import pelt; y = np.r_[np.zeros(20), np.ones(20)]; "
+        "from nkfx.detect.pelt._core import pelt; y = np.r_[np.zeros(20), np.ones(20)]; "
         "pelt(y); pelt(y, algorithm='pelt'); pelt(y, cost='normal'); pelt(y, cost='biweight'); "
         "print(time.perf_counter() - t0)"
     )
@@ -71,7 +71,7 @@ def main() -> None:
 
     import ruptures as rpt
 
-    from nkfx.detect._pelt import pelt
+    from nkfx.detect.pelt._core import pelt
 
     cold, warm = compile_time()
     print(f"nkfx import + first calls: {cold:.2f} s compiling (empty numba cache), "

@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nkfx.detect._bai_perron import (
+from nkfx.detect.bai_perron._ci import pargmax_v
+from nkfx.detect.bai_perron._core import (
     CI_UNAVAILABLE,
     bai_perron,
     breakdate_ci,
     information_criteria,
     segment_fit,
 )
-from nkfx.detect._ci import pargmax_v
-from nkfx.detect._dp import optimal_partitions, standardise
-from nkfx.detect._hac import _bandwidth_weights, _prewhiten, andrews_bandwidth
+from nkfx.detect.bai_perron._dp import optimal_partitions, standardise
+from nkfx.detect.ftests._hac import _bandwidth_weights, _prewhiten, andrews_bandwidth
 from nkfx.errors import NkfxTypeError, NkfxValueError, NkfxWarning
 
 REF = Path(__file__).parent / "reference" / "strucchange"
@@ -175,7 +175,7 @@ def test_same_breaks_as_textbook_dp(n: int, h: int, seed: int) -> None:
 
 
 def test_both_dp_drivers_agree(rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nkfx.detect import _dp
+    from nkfx.detect.bai_perron import _dp
 
     y = _piecewise(rng, 400, 5)
     z, _ = standardise(y, None)
@@ -522,7 +522,7 @@ def test_intervals_match_strucchange(name: str) -> None:
 def test_hac_of_a_perfectly_fitted_segment_is_zero_not_an_error() -> None:
     # A run of identical (stale) quotes fits its segment exactly; prewhitening a zero
     # residual vector used to raise LinAlgError (singular VAR(1) system).
-    from nkfx.detect._hac import hac_meat
+    from nkfx.detect.ftests._hac import hac_meat
 
     assert np.array_equal(hac_meat(np.ones((12, 1)), np.zeros(12)), np.zeros((1, 1)))
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Tests of nkfx.batch (detect_many) and nkfx._power (power_study)."""
+"""Tests of nkfx.batch (detect_many) and nkfx.batch.power (power_study)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import nkfx
-from nkfx import _batch_run
-from nkfx._power import PowerStudy, power_study
 from nkfx.batch import BatchResult, detect_many
+from nkfx.batch import _run as _batch_run
+from nkfx.batch.power import PowerStudy, power_study
 from nkfx.datasets import simulate
 from nkfx.errors import NkfxTypeError, NkfxValueError
 

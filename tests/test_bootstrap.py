@@ -1,6 +1,6 @@
 """Tests of the vectorised HAC F path and the sieve-bootstrap F tests.
 
-Modules: nkfx.detect._hac_path, _bootstrap, _fboot, and the ``pvalue=`` option of the public
+Modules: nkfx.detect.ftests._path, _bootstrap, _fboot, and the ``pvalue=`` option of the public
 tests. The size simulations are the point of the bootstrap: with AR(1) errors (rho = 0.5) the
 asymptotic HAC sup-F test rejects far more than 5% of true nulls at n = 200 and 500.
 """
@@ -17,8 +17,9 @@ from scipy.signal import lfilter
 from statsmodels.regression.linear_model import yule_walker
 
 import nkfx
-from nkfx.detect import _bootstrap, _fboot
-from nkfx.detect._bootstrap import (
+from nkfx.detect.ftests import _bootstrap
+from nkfx.detect.ftests import _single as _fboot
+from nkfx.detect.ftests._bootstrap import (
     bootstrap_pvalue,
     fit_sieve,
     null_samples,
@@ -26,9 +27,8 @@ from nkfx.detect._bootstrap import (
     split_residuals,
     yule_walker_aic,
 )
-from nkfx.detect._fpath import f_statistics, hac_wald
-from nkfx.detect._ftests import chow, sup_f
-from nkfx.detect._hac_path import hac_f_paths
+from nkfx.detect.ftests._path import f_statistics, hac_f_paths, hac_wald
+from nkfx.detect.ftests._single import chow, sup_f
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
 
@@ -405,8 +405,8 @@ def test_bootstrap_power_is_monotone_in_the_break() -> None:
 
 def test_compiled_mean_shift_path_equals_the_fft_path() -> None:
     # the general path (segment fits + batched FFT Wald) and the per-date reference
-    from nkfx.detect._hac_mean import mean_shift_paths
-    from nkfx.detect._hac_path import _batched_wald, _segment_fits
+    from nkfx.detect.ftests._hac_mean import mean_shift_paths
+    from nkfx.detect.ftests._path import _batched_wald, _segment_fits
 
     rng = np.random.default_rng(7)
     n = 240
@@ -457,8 +457,8 @@ def test_early_stopping_besag_clifford() -> None:
 def test_compiled_mean_shift_path_with_truncated_kernel_weights() -> None:
     # White noise at n = 1,500: Andrews' bandwidth is about 0.8, so sandwich's rule drops the
     # QS weights after lag ~1,100 (below 1e-7); the compiled path stops there too
-    from nkfx.detect._hac_mean import _date_setup, _last_lag, mean_shift_paths
-    from nkfx.detect._hac_path import _batched_wald, _segment_fits
+    from nkfx.detect.ftests._hac_mean import _date_setup, _last_lag, mean_shift_paths
+    from nkfx.detect.ftests._path import _batched_wald, _segment_fits
 
     n = 1500
     y = np.random.default_rng(5).standard_normal(n)
@@ -477,7 +477,7 @@ def test_compiled_mean_shift_path_with_truncated_kernel_weights() -> None:
 def test_per_date_setup_from_prefix_sums_equals_the_direct_pass() -> None:
     # segment means, VAR(1) prewhitening matrix and Andrews' bandwidth at every date: O(1) per
     # date from prefix sums (used) against one O(n) pass per date (the reference)
-    from nkfx.detect._hac_mean import _date_setup, _date_setup_sums
+    from nkfx.detect.ftests._hac_mean import _date_setup, _date_setup_sums
 
     n = 300
     rng = np.random.default_rng(11)

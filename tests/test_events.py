@@ -691,7 +691,7 @@ def test_event_window_argument_errors() -> None:
 
 
 def test_range_argmax_matches_brute_force() -> None:
-    from nkfx._event_study import _range_argmax
+    from nkfx.events.study import _range_argmax
 
     values = np.random.default_rng(0).integers(0, 4, 37).astype(float)
     lo, hi = np.array([(a, b) for a in range(37) for b in range(a + 1, 38)]).T

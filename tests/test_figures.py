@@ -16,13 +16,13 @@ from matplotlib.dates import date2num
 
 from nkfx._demo import _rates_figure, _story_figure
 from nkfx._demo_story import AREA, EVENT_ID, TRIM, with_area
-from nkfx._plot_style import CITY_STYLES, city_style, nice_log_ticks, robust_limits
 from nkfx.clean import combine
 from nkfx.datasets import load_events, load_observations
 from nkfx.detect import detect
 from nkfx.events import event_study
+from nkfx.events.probability import change_probability
 from nkfx.plotting import plot_breaks, plot_event_study, plot_probability, plot_rates
-from nkfx.probability import change_probability
+from nkfx.plotting._style import CITY_STYLES, city_style, nice_log_ticks, robust_limits
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +274,7 @@ def test_probability_figure_explains_itself(market):
 
 
 def test_f_path_marks_each_candidate_date_and_keeps_its_legend_outside(hyesan_breaks):
-    from nkfx.detect._plots import plot_f_path
+    from nkfx.detect.ftests._plots import plot_f_path
 
     test = hyesan_breaks.tests["supF"]
     ax = plot_f_path(test)

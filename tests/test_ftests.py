@@ -1,4 +1,4 @@
-"""Tests of the structural-change F tests (nkfx.detect._ftests, _fmulti, _fpath, _critical)."""
+"""Tests of the structural-change F tests (nkfx.detect.ftests._single, _fmulti, _fpath, _critical)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from nkfx.detect import _critical
-from nkfx.detect._fmulti import seq_f, udmax, udmax_from_rss
-from nkfx.detect._ftests import (
+from nkfx.detect.ftests import _critical
+from nkfx.detect.ftests._multiple import seq_f, udmax, udmax_from_rss
+from nkfx.detect.ftests._single import (
     FTest,
     chow,
     f_statistics,

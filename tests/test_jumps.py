@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import nkfx
-from nkfx.detect._jumps import (
+from nkfx.detect.jumps._core import (
     NoiseModel,
     brute_force,
     estimate_noise,
@@ -67,7 +67,7 @@ def test_functional_pruning_equals_exhaustive_search(seed: int) -> None:
 def test_envelope_ties_in_curvature_are_ties() -> None:
     # q1 = x^2 and q2 = (1 - 1e-16) x^2 + 1: q2 is flatter by rounding but higher everywhere;
     # it must not win at -inf (it did once, and then q1 was never kept)
-    from nkfx.detect._jumps import _envelope
+    from nkfx.detect.jumps._core import _envelope
 
     A = np.array([1.0, 1.0 - 1e-16, 1.0])
     B = np.array([0.0, 0.0, -4.0])
@@ -83,7 +83,7 @@ def test_envelope_ties_in_curvature_are_ties() -> None:
 def test_range_restriction_keeps_the_optimum_and_buffers_grow() -> None:
     # on the whole line 68 histories survive at once (past the first buffer of 64); the
     # recursion restricted to the reports' widened range keeps 11 and finds the same optimum
-    from nkfx.detect._jumps import _dp
+    from nkfx.detect.jumps._core import _dp
 
     rng = np.random.default_rng(3)
     y = np.cumsum(rng.normal(0, 0.1, 3000))

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nkfx.detect._jumps import NoiseModel, fit_jumps, objective, step_weights
+from nkfx.detect.jumps._core import NoiseModel, fit_jumps, objective, step_weights
 
 pytestmark = pytest.mark.r_reference
 

@@ -10,17 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nkfx.detect._pelt import crops, pelt
-from nkfx.detect._pelt_method import (
+from nkfx.detect._prepare import Prepared, prepare
+from nkfx.detect.pelt._core import crops, pelt
+from nkfx.detect.pelt._method import (
     pelt_method,
     penalty_path,
     plot_penalty_path,
     resolve_min_size,
     segment_means,
 )
-from nkfx.detect._penalty import PHI_MAX, ar1_noise, noise_variance, resolve_penalty
-from nkfx.detect._prepare import Prepared, prepare
-from nkfx.detect._robust import fpop_biweight, pelt_biweight, segment_biweight
+from nkfx.detect.pelt._penalty import PHI_MAX, ar1_noise, noise_variance, resolve_penalty
+from nkfx.detect.pelt._robust import fpop_biweight, pelt_biweight, segment_biweight
 from nkfx.detect.results import Breaks
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 
@@ -471,7 +471,7 @@ def test_pelt_method_constant_and_single_observation() -> None:
 
 
 def test_segment_means_match_bai_perron_fit_and_allow_flat_segments() -> None:
-    from nkfx.detect._bai_perron import segment_fit
+    from nkfx.detect.bai_perron._core import segment_fit
 
     y = np.random.default_rng(4).normal(size=60)
     breaks = np.array([9, 30, 31])

@@ -11,6 +11,7 @@ from nkfx.datasets import load_events, simulate
 from nkfx.detect import detect
 from nkfx.errors import NkfxTypeError, NkfxValueError
 from nkfx.events import event_study
+from nkfx.events.probability import change_probability
 from nkfx.plotting import (
     STATUS_COLOURS,
     plot_breaks,
@@ -19,7 +20,6 @@ from nkfx.plotting import (
     plot_probability,
     plot_rates,
 )
-from nkfx.probability import change_probability
 from nkfx.resampling import resample
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from nkfx.detect._bocpd import Prior, bocpd, window_probability
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
-from nkfx.probability import ChangeProbability, change_probability
+from nkfx.events.probability import ChangeProbability, change_probability
 
 
 def irregular_step(rng: np.random.Generator, *, n: int = 80, at: str = "2021-06-01",

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import nkfx
-from nkfx.detect._partial import partial_design, partial_fit, partial_path
+from nkfx.detect.bai_perron._partial import partial_design, partial_fit, partial_path
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
 REF = Path(__file__).parent / "reference" / "strucchange"

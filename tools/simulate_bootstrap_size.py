@@ -2,7 +2,7 @@
 
 Mean-shift model (or ``--model trend``: intercept and slope in elapsed days, 5 to 20 days apart,
 drawn once per run), AR(1) errors ``u_t = rho u_{t-1} + e_t`` (burn-in 100), trim 0.15, 5% tests.
-Each series is tested with :func:`nkfx.detect._ftests.sup_f` exactly as ``sup_f_test`` does.
+Each series is tested with :func:`nkfx.detect.ftests._single.sup_f` exactly as ``sup_f_test`` does.
 
 Two ways to estimate the bootstrap test's rejection rate:
 
@@ -33,8 +33,10 @@ import time
 import numpy as np
 from scipy.signal import lfilter
 
-from nkfx.detect import _bootstrap, _fboot, _ftests
-from nkfx.detect._hac_path import hac_f_paths
+from nkfx.detect.ftests import _bootstrap
+from nkfx.detect.ftests import _single as _fboot
+from nkfx.detect.ftests import _single as _ftests
+from nkfx.detect.ftests._path import hac_f_paths
 
 
 def series(rng: np.random.Generator, n: int, rho: float, delta: float) -> np.ndarray:

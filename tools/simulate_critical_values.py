@@ -1,7 +1,7 @@
 """Simulate the asymptotic null distributions behind nkfx's sup-F, ave-F, exp-F and UDmax tests.
 
 Writes ``src/nkfx/detect/data/fnull.npz`` (quantile tables read by
-``nkfx.detect._critical``). Run from the repository root::
+``nkfx.detect.ftests._critical``). Run from the repository root::
 
     .venv/bin/python tools/simulate_critical_values.py            # full tables (~6 min CPU)
     .venv/bin/python tools/simulate_critical_values.py --quick    # smoke test, not written
@@ -32,7 +32,7 @@ the ``m = 1..M`` statistics for each replicate. ``M`` runs up to every number th
 as ``Fm`` and ``WDmax``; critical values only, since the weights depend on ``a``).
 
 The DP costs O(M N^2) per replicate, so the grid is coarse; quantiles are stored for the same
-paths on 200 and 400 steps, and ``nkfx.detect._critical`` interpolates (or extrapolates) them in
+paths on 200 and 400 steps, and ``nkfx.detect.ftests._critical`` interpolates (or extrapolates) them in
 ``1 / sqrt(N)`` to the grid of the sample at hand (the error of a sup over a grid is of order ``sqrt(step)``).
 
 Settings and cost (recorded in the file as well)

@@ -10,6 +10,7 @@ from __future__ import annotations
 # (combine, flag, source_bias), resampling and transform, detect (Bai-Perron, PELT,
 # tests), events and probability (event studies, BOCPD), batch (many series).
 from nkfx import datasets, plotting
+from nkfx._version import __version__
 from nkfx.batch import BatchResult, PowerStudy, detect_many, power_study
 from nkfx.clean import SourceBias, combine, drop_flagged, flag, source_bias
 from nkfx.detect import (
@@ -33,6 +34,7 @@ from nkfx.errors import (
     UnknownCityWarning,
 )
 from nkfx.events import BreakMatch, EventStudy, event_study, event_window, match_breaks, read_events
+from nkfx.events.probability import ChangeProbability, change_probability
 from nkfx.ingest import Ingest, read_prices, read_rates
 from nkfx.markets import (
     BandTAR,
@@ -44,12 +46,9 @@ from nkfx.markets import (
 )
 from nkfx.premium import Premium, premium, premium_series
 from nkfx.prices import PassThrough, pass_through
-from nkfx.probability import ChangeProbability, change_probability
 from nkfx.resampling import Resampled, resample
 from nkfx.schema import select, validate_rates
 from nkfx.transform import city_spread, cross_rate, log_rates, log_returns, rolling_volatility
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BandTAR",

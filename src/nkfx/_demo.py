@@ -134,9 +134,9 @@ def _story_figure(market: pd.DataFrame, events: pd.DataFrame, start: pd.Timestam
 
 
 def _read(out: Path, progress: _Progress) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    from nkfx._text import spreadsheet_safe
     from nkfx.datasets import observations_path
     from nkfx.ingest import read_rates
+    from nkfx.ingest._text import spreadsheet_safe
 
     progress(f"reading the bundled observations ({observations_path().name})")
     ingest = read_rates(observations_path(), old_won="reject")
@@ -176,9 +176,9 @@ def _story_figures(out: Path, combined: pd.DataFrame, found: dict[str, Any], stu
     import matplotlib.pyplot as plt
 
     import nkfx
-    from nkfx._plot_style import legend_outside
     from nkfx.datasets import load_events
     from nkfx.plotting import plot_breaks, plot_event_study, plot_probability
+    from nkfx.plotting._style import legend_outside
 
     credit = "Data: cited reports bundled with nkfx (Daily NK, Asia Press and others)"
     names = [_save(_story_figure(with_area(combined), load_events(), start), out / "hyesan_story.png")]

@@ -257,7 +257,7 @@ def plot_dispersion(
     'cross-city range of rates (%)'
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
-    from nkfx._plot_style import new_axes, tidy
+    from nkfx.plotting._style import new_axes, tidy
 
     labels = {"range_pct": "cross-city range of rates (%)", "range": "cross-city range (log points)",
               "sd": "cross-city sd of log rates"}
@@ -602,7 +602,7 @@ def _summary(title: str, rows: list[tuple[str, str]], notes: list[str]) -> Summa
 
 
 def _plot_spread(spread: pd.Series, ax: Axes | None, **kwargs: Any) -> Axes:
-    from nkfx._plot_style import new_axes, tidy
+    from nkfx.plotting._style import new_axes, tidy
 
     ax = new_axes(ax)
     style = {"color": "C0", "lw": 0.9, "marker": ".", "ms": 3, "label": "spread", **kwargs}

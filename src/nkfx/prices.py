@@ -477,7 +477,7 @@ def _wald_path(y: np.ndarray, X: np.ndarray, cands: np.ndarray) -> np.ndarray:
 def _break_test(y: np.ndarray, X: np.ndarray, dates: pd.DatetimeIndex,
                 opts: dict[str, Any]) -> dict[str, Any]:
     """Sup-Wald over trimmed dates; wild fixed-regressor bootstrap p-value (seeded)."""
-    from nkfx.detect._critical import null_pvalue
+    from nkfx.detect.ftests._critical import null_pvalue
 
     n, k = X.shape
     h = max(math.ceil(opts["trim"] * n), 2 * (k + 2))

@@ -368,8 +368,8 @@ def test_event_study_of_a_frame_with_a_cityless_block() -> None:
 
 
 def test_placebo_anchors_without_reports() -> None:
-    from nkfx._event_study import WindowSpec, _candidates, placebo_anchors
     from nkfx.events import _window_side
+    from nkfx.events.study import WindowSpec, _candidates, placebo_anchors
 
     spec = WindowSpec(before=_window_side("before", 2), after=_window_side("after", 2),
                       gap=_window_side("gap", "0D", gap=True))

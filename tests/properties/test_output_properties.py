@@ -11,7 +11,7 @@ from fuzzing import HOSTILE_NAMES, QUICK
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nkfx._text import FORMULA_START, spreadsheet_safe
+from nkfx.ingest._text import FORMULA_START, spreadsheet_safe
 
 CELLS = st.one_of(st.sampled_from([*HOSTILE_NAMES[:-1], "=1+1", "+cmd", "-2", "@x", "\rA", "Hyesan"]),
                   st.text(max_size=5), st.none(), st.floats(allow_nan=True), st.integers(-5, 5))

@@ -6,9 +6,9 @@ See :func:`nkfx.detect.api.detect` for the date convention (``last_old`` /
 
 from __future__ import annotations
 
-from nkfx.detect._pelt_method import penalty_path, plot_penalty_path
 from nkfx.detect.api import chow_test, detect, sup_f_test
 from nkfx.detect.common import CommonBreaks, detect_common
+from nkfx.detect.pelt._method import penalty_path, plot_penalty_path
 from nkfx.detect.results import Breaks, TestResult
 
 __all__ = [

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from nkfx.detect._costs import jit
+from nkfx.detect.pelt._costs import jit
 
 __all__ = ["BocpdResult", "Prior", "bocpd", "bocpd_quadratic", "gap_hazard", "window_probability"]
 
@@ -100,7 +100,7 @@ def bocpd(
 ) -> BocpdResult:
     """Run the pruned forward (and optionally backward) recursion; see the module docstring.
 
-    The loops are compiled with numba (:func:`nkfx.detect._costs.jit`). ``mass_dropped`` on
+    The loops are compiled with numba (:func:`nkfx.detect.pelt._costs.jit`). ``mass_dropped`` on
     the result is the filtering mass removed by pruning, summed over all steps.
 
     Examples

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from nkfx.detect._ci import _quantile
-from nkfx.detect._hac import hac_meat
+from nkfx.detect.bai_perron._ci import _quantile
+from nkfx.detect.ftests._hac import hac_meat
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nkfx._version import __version__
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import select
 
@@ -313,7 +314,7 @@ def resolve_pvalue(pvalue: Any, hac: bool, n_boot: Any, seed: Any) -> dict[str, 
     {'pvalue_method': 'bootstrap', 'n_boot': 199, 'seed': 0}
     """
     from nkfx._validate import check_option
-    from nkfx.detect._bootstrap import check_bootstrap
+    from nkfx.detect.ftests._bootstrap import check_bootstrap
 
     check_option("pvalue", pvalue, ("auto", "asymptotic", "bootstrap"))
     n_boot, seed = check_bootstrap(n_boot, seed)
@@ -369,3 +370,28 @@ def check_penalised(method: str, why: str, *, max_breaks: Any, n_breaks: Any) ->
     if n_breaks != "bic":
         raise NkfxValueError(f"n_breaks does not apply to method={method!r}: {why}; "
                              f"got n_breaks={n_breaks!r}")
+
+
+def run_params(prep: Prepared, *, method: str, trim: Any, h: int, rule: str, **flags: Any) -> dict[str, Any]:
+    """Record every parameter of a run (JSON-friendly), with the nkfx version."""
+    dates = prep.dates
+    params: dict[str, Any] = {
+        "method": method,
+        "model": prep.model,
+        "scale": prep.scale,
+        "trim": trim if isinstance(trim, numbers.Real) else str(pd.Timedelta(trim)),
+        "h": h,
+        "trim_rule": rule,
+        "trim_fraction": h / prep.n,
+        **flags,
+        "n_obs": prep.n,
+        "start": dates[0],
+        "end": dates[-1],
+        **prep.meta,
+    }
+    if prep.model == "trend":
+        params["trend_regressor"] = f"days since {fmt_date(dates[0])}"
+    if flags.get("alpha") is not None:
+        params["sequential_start"] = "UDmax"
+    params["nkfx_version"] = __version__
+    return params

@@ -90,7 +90,7 @@ def breaks_frame(
     ``*_unclipped`` columns keep strucchange's positions). ``X`` (default ``prep.X``) holds the
     breaking regressors matching ``fit.coef``; the jump is their fitted change at ``first_new``.
     """
-    from nkfx.detect._bai_perron import CI_UNAVAILABLE  # lazy: the cores import scipy
+    from nkfx.detect.bai_perron._core import CI_UNAVAILABLE  # lazy: the cores import scipy
 
     dates, n = prep.dates, prep.n
     ci = ci.reshape(-1, 2).astype(np.int64)
@@ -256,7 +256,7 @@ def make_test_result(
 
 def no_break_result(prep: Prepared, params: dict[str, Any], m_max: int, n_breaks: Any) -> Breaks:
     """Build the documented result for an exactly fitting series: no break, no tests."""
-    from nkfx.detect._bai_perron import SegmentFit
+    from nkfx.detect.bai_perron._core import SegmentFit
 
     X = np.ones((prep.n, 1)) if prep.X is None else prep.X
     coef = np.linalg.lstsq(X, prep.y, rcond=None)[0][None, :]

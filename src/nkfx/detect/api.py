@@ -21,16 +21,16 @@ import numpy as np
 import pandas as pd
 
 from nkfx._validate import check_option
-from nkfx.detect._bp_method import bai_perron_method
-from nkfx.detect._ftest_api import chow_test, sup_f_test
-from nkfx.detect._jumps_method import jumps_method
-from nkfx.detect._pelt_method import pelt_method
 from nkfx.detect._prepare import (
     DEFAULT_MAX_BREAKS,
     check_common,
     prepare,
 )
-from nkfx.detect._regressors import with_regressors
+from nkfx.detect.bai_perron._method import bai_perron_method
+from nkfx.detect.bai_perron._regressors import with_regressors
+from nkfx.detect.ftests._api import chow_test, sup_f_test
+from nkfx.detect.jumps._method import jumps_method
+from nkfx.detect.pelt._method import pelt_method
 from nkfx.detect.results import Breaks
 from nkfx.errors import NkfxTypeError, NkfxValueError
 

@@ -26,9 +26,9 @@ from scipy.stats import norm
 
 from nkfx._validate import to_timestamp
 from nkfx.detect import _common as core
-from nkfx.detect._hac import hac_meat, hac_vcov
 from nkfx.detect._prepare import fmt_date
 from nkfx.detect._summary import jsonable
+from nkfx.detect.ftests._hac import hac_meat, hac_vcov
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import select
 
@@ -632,7 +632,7 @@ def _summarize(res: CommonBreaks) -> Summary:
 
 
 def _plot(res: CommonBreaks, ax: Axes | None, **kwargs: Any) -> Axes:
-    from nkfx._plot_style import city_style, format_rate_axis, new_axes
+    from nkfx.plotting._style import city_style, format_rate_axis, new_axes
 
     ax = new_axes(ax)
     names = list(res.data["series"].unique())

@@ -188,7 +188,7 @@ class TestResult:
         3
         >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
-        from nkfx.detect._plots import plot_f_path
+        from nkfx.detect.ftests._plots import plot_f_path
 
         return plot_f_path(self, ax, **kwargs)
 
