@@ -374,6 +374,11 @@ def test_dates_are_calendar_days_and_undated_values_are_refused() -> None:
         detect_common(infinite)
     with pytest.raises(NkfxValueError, match="start must be a date; got 'soon'"):
         detect_common(series, start="soon")
+    # Long fuzz (issue 18): 1e-300 beside 1 overflowed math.expm1 in jump_pct.
+    days = pd.date_range("2009-01-01", periods=4)
+    slip = {"a": pd.Series(1.0, days), "b": pd.Series([1e-300, 5e-324, 1.0, 1.0], days)}
+    with pytest.raises(NkfxValueError, match=r"series 'b' spans rates from .* beyond float range"):
+        detect_common(slip, n_boot=19, seed=3)
 
 
 def test_missing_values_are_counted_and_text_is_refused() -> None:

@@ -260,6 +260,11 @@ def _clean_series(series: dict[str, pd.Series], start: Any, end: Any
         if (s <= 0).any():
             raise NkfxValueError(f"series {name!r} has rates <= 0; rates must be positive "
                                  "(they are analysed in logs)")
+        # A jump of more than e**709 (a factor of 1e308) is a slip, not a market, and its
+        # percent change would overflow a float (issue 18's long fuzz found 1e-300 next to 1).
+        if s.size and float(np.log(s.max()) - np.log(s.min())) > 709.0:
+            raise NkfxValueError(f"series {name!r} spans rates from {s.min():.3g} to {s.max():.3g}, "
+                                 "a factor beyond float range; check its units")
         names.append(name)
         kept.append(s)
     return names, kept, notes
