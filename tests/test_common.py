@@ -252,10 +252,10 @@ def test_bad_data() -> None:
     two = pd.concat([sim, sim.assign(currency="CNY", rate=sim["rate"] / 7)])
     with pytest.raises(NkfxValueError, match=r"several currencies \['CNY', 'USD'\]; pass currency="):
         detect_common(two)
+    # several rows per city and date: their median, said in the notes (the rule of issue 15)
     dup = pd.concat([sim, sim.iloc[:1].assign(source="other")])
-    with pytest.raises(NkfxValueError, match=r"several rows per city and date \(2 rows; first "
-                       r"Pyongyang on 2021-07-\d\d\); combine the reports per date first"):
-        detect_common(dup, currency="USD")
+    assert ("series 'Pyongyang': 1 value(s) sharing a date with another were combined: median per "
+            "date." in detect_common(dup, currency="USD", n_boot=0).notes)
     with pytest.raises(InsufficientDataError, match=r"at least 2 series; got \['Hyesan'\]"):
         detect_common(sim.loc[sim["city"] == "Hyesan"])
     with pytest.raises(InsufficientDataError, match=r"series \['Hyesan', 'Pyongyang', 'Sinuiju'\] "
@@ -379,6 +379,24 @@ def test_dates_are_calendar_days_and_undated_values_are_refused() -> None:
     slip = {"a": pd.Series(1.0, days), "b": pd.Series([1e-300, 5e-324, 1.0, 1.0], days)}
     with pytest.raises(NkfxValueError, match=r"series 'b' spans rates from .* beyond float range"):
         detect_common(slip, n_boot=19, seed=3)
+
+
+def test_several_reports_on_a_date_take_their_median_and_say_so() -> None:
+    # The one rule of nkfx (issue 15); detect_common refused such data before.
+    sim = common_example()
+    series = {c: g.set_index("date")["rate"] for c, g in sim.groupby("city")}
+    hy = series["Hyesan"]
+    twice = pd.concat([hy, hy.iloc[[3]] * 1.2]).sort_index()
+    res = detect_common(dict(series, Hyesan=twice), n_boot=0)
+    note = "series 'Hyesan': 1 value(s) sharing a date with another were combined: median per date."
+    assert note in res.notes
+    by_hand = dict(series, Hyesan=twice.groupby(level=0).median())
+    pd.testing.assert_frame_equal(res.breaks, detect_common(by_hand, n_boot=0).breaks)
+    frame = pd.concat([sim, sim.iloc[[0]].assign(rate=sim["rate"].iloc[0] * 1.2, source="RFA")],
+                      ignore_index=True)
+    city = str(sim["city"].iloc[0])
+    assert (f"series {city!r}: 1 value(s) sharing a date with another were combined: median per date."
+            in detect_common(frame, n_boot=0).notes)
 
 
 def test_missing_values_are_counted_and_text_is_refused() -> None:

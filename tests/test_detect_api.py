@@ -88,15 +88,22 @@ def test_rejects_unsorted_dates_naming_first_out_of_order(two_breaks: pd.Series)
         detect(s, method="bai-perron")
 
 
-def test_rejects_duplicate_dates_suggesting_clean(two_breaks: pd.Series) -> None:
+def test_duplicate_dates_take_their_median_and_say_so(two_breaks: pd.Series) -> None:
+    # One rule for several values on a date in every analysis (issue 15): their median, noted.
     idx = two_breaks.index.tolist()
     idx[8] = idx[7]
     s = pd.Series(two_breaks.to_numpy(), index=pd.DatetimeIndex(idx))
-    day = idx[7].date().isoformat()
-    with pytest.raises(
-        NkfxValueError, match=rf"duplicate dates \({day}\); .*nkfx\.combine\(\) \(module nkfx"
-    ):
-        detect(s, method="bai-perron")
+    res = detect(s, method="bai-perron")
+    by_hand = detect(s.groupby(level=0).median(), method="bai-perron")
+    assert res.notes[0] == "1 value(s) sharing a date with another were combined: median per date"
+    assert res.notes[1:] == by_hand.notes
+    pd.testing.assert_frame_equal(res.breaks, by_hand.breaks)
+    assert res.series.index.is_unique
+    assert len(res.series) == len(s) - 1
+    assert s.index.has_duplicates  # the input is left as it was
+    test = chow_test(s, at=s.index[20])
+    assert test.notes[0] == res.notes[0]
+    assert test.statistic == pytest.approx(chow_test(s.groupby(level=0).median(), at=s.index[20]).statistic)
 
 
 def test_rejects_non_positive_values_on_log_scale(two_breaks: pd.Series) -> None:
@@ -250,21 +257,17 @@ def test_rate_frame_with_several_sources_per_date(two_breaks: pd.Series) -> None
     a = _rate_frame(two_breaks, "Pyongyang", "USD", "Daily NK")
     b = _rate_frame(two_breaks.iloc[[4, 9]] * 1.1, "Pyongyang", "USD", "RFA")
     frame = pd.concat([a, b], ignore_index=True)
-    d4, d9 = (two_breaks.index[i].date().isoformat() for i in (4, 9))
-    with pytest.raises(
-        NkfxValueError,
-        match=rf"several rows per date on 2 dates \({d4}: 2 rows from 2 "
-        rf"source\(s\), {d9}: 2 rows .*nkfx\.combine\(rates\) .*or pass source=",
-    ):
-        detect(frame, city="Pyongyang", currency="USD", method="bai-perron")
-    # choosing a source resolves it, and so does combining the reports per date
-    assert detect(frame, city="Pyongyang", currency="USD", source="Daily NK",
-                  method="bai-perron").n_breaks == 2
-    combined = detect(nkfx.combine(frame), city="Pyongyang", currency="USD", method="bai-perron")
-    assert combined.breaks["index"].tolist() == [39, 89]
-
-
-# --------------------------------------------------------------------------- known truths
+    res = detect(frame, city="Pyongyang", currency="USD", method="bai-perron")
+    assert res.notes[0] == "2 value(s) sharing a date with another were combined: median per date"
+    medians = two_breaks.copy()
+    medians.iloc[[4, 9]] *= 1.05  # the median of two values is their mean
+    pd.testing.assert_series_equal(res.series, detect(medians, method="bai-perron").series,
+                                   check_names=False)
+    assert res.params["source"] == "Daily NK; RFA"
+    # choosing a source uses its reports alone, without a note
+    one = detect(frame, city="Pyongyang", currency="USD", source="Daily NK", method="bai-perron")
+    assert one.n_breaks == 2
+    assert not any("median per date" in n for n in one.notes)
 
 
 def test_mean_shift_breaks_are_found_with_dates(two_breaks: pd.Series) -> None:
@@ -376,6 +379,28 @@ def test_trimming_rules_and_their_record() -> None:
     assert res.params["trim_rule"].startswith("duration: h = ceil(n * 20D / 99D span)")
     assert detect(s, trim=pd.Timedelta(days=20), method="bai-perron").params["h"] == 21
     assert res.params["trim_fraction"] == pytest.approx(0.21)
+
+
+def test_options_belong_to_their_method(two_breaks: pd.Series) -> None:
+    # issue 15: pelt and jumps took Bai-Perron's level/alpha/het_* only to ignore them
+    for method in ("pelt", "jumps"):
+        with pytest.raises(NkfxValueError, match=rf"level applies to method='bai-perron' only .*"
+                                                 rf"method='{method}' does not compute; got level=0.9"):
+            detect(two_breaks, method, level=0.9)
+        with pytest.raises(NkfxValueError, match=r"alpha, het_reg apply to method='bai-perron' only"):
+            detect(two_breaks, method, alpha=0.1, het_reg=False)
+    # the defaults spelled out are the defaults; "auto" is max_breaks' default
+    default = detect(two_breaks, method="bai-perron")
+    spelled = detect(two_breaks, method="bai-perron", max_breaks="auto", level=0.95, alpha=0.05,
+                     het_reg=True, het_err=True)
+    pd.testing.assert_frame_equal(default.breaks, spelled.breaks)
+    assert default.params["max_breaks"] == spelled.params["max_breaks"] == 5
+    narrow = detect(two_breaks, method="bai-perron", level=0.5)
+    assert narrow.params["level"] == 0.5
+    width = narrow.breaks["index_ci_upper"] - narrow.breaks["index_ci_lower"]
+    assert (width <= default.breaks["index_ci_upper"] - default.breaks["index_ci_lower"]).all()
+    with pytest.raises(NkfxValueError, match=r"max_breaks must be an int, 'auto' or None; got 'many'"):
+        detect(two_breaks, method="bai-perron", max_breaks="many")
 
 
 def test_constant_series_is_a_documented_no_break_result() -> None:

@@ -22,7 +22,7 @@ from nkfx.detect import detect
 from nkfx.events import event_study
 from nkfx.events.probability import change_probability
 from nkfx.plotting import plot_breaks, plot_event_study, plot_probability, plot_rates
-from nkfx.plotting._style import CITY_STYLES, city_style, nice_log_ticks, robust_limits
+from nkfx.plotting.style import CITY_STYLES, city_style, nice_log_ticks, robust_limits
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,10 @@ import pytest
 
 from nkfx.detect._prepare import Prepared, prepare
 from nkfx.detect.pelt._core import crops, pelt
-from nkfx.detect.pelt._method import (
-    pelt_method,
-    penalty_path,
-    plot_penalty_path,
-    resolve_min_size,
-    segment_means,
-)
-from nkfx.detect.pelt._penalty import PHI_MAX, ar1_noise, noise_variance, resolve_penalty
+from nkfx.detect.pelt._method import pelt_method, resolve_min_size, segment_means
+from nkfx.detect.pelt._penalty import COST_TABLE, COSTS, PHI_MAX, ar1_noise, noise_variance, resolve_penalty
 from nkfx.detect.pelt._robust import fpop_biweight, pelt_biweight, segment_biweight
+from nkfx.detect.pelt.path import penalty_path, plot_penalty_path
 from nkfx.detect.results import Breaks
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 
@@ -707,3 +702,21 @@ def test_daily_nk_dollar_series_before_and_after(shared_data: Path) -> None:
         assert new.n_breaks <= len(rate) / 26  # at most about one break a year
         assert any("random walk" in note for note in new.notes)
     assert counts == {"hyesan": (60, 7), "pyongyang": (70, 7), "sinuiju": (65, 7)}
+
+
+def test_the_cost_table_is_what_every_check_of_a_cost_reads() -> None:
+    # issue 15: one entry per cost (parameters, minimum segment, penalty scale, pruning)
+    assert COSTS == tuple(COST_TABLE) == ("l2", "normal", "biweight")
+    y = np.random.default_rng(0).normal(8.0, 0.02, 40)
+    dates = pd.date_range("2021-01-03", periods=40, freq="7D")
+    for name, cost in COST_TABLE.items():
+        res = pelt(y, cost=name, penalty="bic")
+        assert res.algorithm == ("fpop" if cost.fpop else "pelt")
+        scale = res.sigma2 if cost.noise_scaled else 1.0
+        assert res.penalty == pytest.approx((cost.n_params + 1) * math.log(40) * scale)
+        assert (res.var_floor > 0) == cost.var_floor
+        with pytest.raises(NkfxValueError, match=f"min_size must be >= {cost.min_segment} "):
+            pelt(y, cost=name, min_size=cost.min_segment - 1)
+        with pytest.raises(InsufficientDataError, match=f"needs at least {cost.min_segment} obs"):
+            resolve_min_size(None, dates[:cost.min_segment - 1], name)
+        assert resolve_min_size(None, dates[:cost.min_segment], name)[0] == cost.min_segment

@@ -42,6 +42,7 @@ from nkfx._demo_story import (
     series_counts,
     with_area,
 )
+from nkfx._json import jsonable
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -178,7 +179,7 @@ def _story_figures(out: Path, combined: pd.DataFrame, found: dict[str, Any], stu
     import nkfx
     from nkfx.datasets import load_events
     from nkfx.plotting import plot_breaks, plot_event_study, plot_probability
-    from nkfx.plotting._style import legend_outside
+    from nkfx.plotting.style import legend_outside
 
     credit = "Data: cited reports bundled with nkfx (Daily NK, Asia Press and others)"
     names = [_save(_story_figure(with_area(combined), load_events(), start), out / "hyesan_story.png")]
@@ -229,13 +230,6 @@ def _write(out: Path, info: dict[str, Any], table: pd.DataFrame, sections: list[
                                       encoding="utf-8")
 
 
-def _json_safe(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return records with ISO dates and None for missing values."""
-    text = frame.to_json(orient="records", date_format="iso", date_unit="s")
-    records: list[dict[str, Any]] = json.loads(text)
-    return records
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; return the process exit code."""
     import matplotlib
@@ -278,10 +272,10 @@ def main(argv: list[str] | None = None) -> int:
 
     progress("writing report.md and results.json")
     blines, bjson = breaks_section(found)
-    results = {"data": info, "coverage": _json_safe(table.reset_index()), "breaks": bjson,
+    results = {"data": info, "coverage": jsonable(table.reset_index()), "breaks": bjson,
                "event_study": study.to_dict(), "nearest_reports": brackets,
                "change_probability": {"window": [f"{start - WINDOW:%Y-%m-%d}", f"{start + WINDOW:%Y-%m-%d}"],
-                                      "by_expected_run": _json_safe(probs.reset_index())},
+                                      "by_expected_run": jsonable(probs.reset_index())},
                "conclusions": conclusions, "figures": figures}
     sections = [blines, event_section(study, brackets), probability_section(probs, start)]
     _write(out, info, table, sections, conclusions, figures, results)

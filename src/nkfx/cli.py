@@ -39,10 +39,7 @@ import pandas as pd
 
 from nkfx.errors import NkfxError
 
-__all__ = [
-    "main",
-    "write_report",
-]
+__all__ = ["main"]
 
 _Handler = Callable[[argparse.Namespace], int]
 
@@ -404,6 +401,7 @@ def read(args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
     constants; one the file has as a column becomes a filter instead.
     """
     from nkfx.ingest import read_rates
+    from nkfx.ingest._table import ColumnClashError
 
     path = source_file(args)
     columns = dict(args.column) if args.column else None
@@ -414,12 +412,11 @@ def read(args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
         try:
             ingest = read_rates(path, layout=args.layout, old_won=args.old_won, columns=columns,
                                 **constants)
-        except NkfxError as exc:
-            clash = re.match(r"(\w+)=.* was given but the input also has", str(exc))
-            if clash is None or clash.group(1) not in constants:
+        except ColumnClashError as exc:
+            # the file has that field as a column: the flag selects rows instead
+            if exc.option not in constants:
                 raise
-            name = clash.group(1)
-            filters["source" if name == "source_name" else name] = constants.pop(name)
+            filters["source" if exc.option == "source_name" else exc.option] = constants.pop(exc.option)
             continue
         return ingest, filters
     raise NkfxError("could not read the file with the given --city/--currency/--source-name")
@@ -467,7 +464,7 @@ def _print_json(obj: Any) -> None:
 def cmd_summary(args: argparse.Namespace) -> int:
     """``nkfx summary``: coverage table or JSON."""
     from nkfx._groups import NO_CITY
-    from nkfx.events.study import json_safe
+    from nkfx._json import jsonable
     from nkfx.schema import select
 
     ingest, filters = read(args)
@@ -479,7 +476,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         table = table[[k in keys for k in table[["city", "currency"]].itertuples(index=False, name=None)]]
     path = source_file(args)
     if args.json:
-        _print_json(json_safe({"file": str(path), **ingest.to_dict(), "coverage": table}))
+        _print_json(jsonable({"file": str(path), **ingest.to_dict(), "coverage": table}))
         return 0
     print(f"{path}: {ingest.rows_read} rows read, {len(ingest.rates)} accepted, "
           f"{len(ingest.quarantine)} quarantined")
@@ -538,7 +535,7 @@ def _draw(result: Any, path: Path | None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from nkfx.plotting._style import save_figure
+    from nkfx.plotting.style import save_figure
 
     ax = result.plot()
     save_figure(ax[0] if isinstance(ax, list | tuple) else ax, path)
@@ -613,12 +610,12 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     """``nkfx events``: the bundled catalogue."""
+    from nkfx._json import jsonable
     from nkfx.datasets import load_events
-    from nkfx.events.study import json_safe
 
     events = load_events()
     if args.json:
-        _print_json(json_safe(events))
+        _print_json(jsonable(events))
         return 0
     table = events[["id", "start", "end", "status", "scope"]].assign(
         start=events["start"].dt.strftime("%Y-%m-%d"), end=events["end"].dt.strftime("%Y-%m-%d"))
@@ -649,7 +646,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     from nkfx.datasets import load_events
     from nkfx.plotting import plot_rates
-    from nkfx.plotting._style import save_figure
+    from nkfx.plotting.style import save_figure
 
     target = figure_path(args.output)
     rates = rates_of(args)
@@ -765,7 +762,7 @@ def write_report(rates: pd.DataFrame, args: argparse.Namespace) -> int:
 def _one_series(rates: pd.DataFrame, city: str, currency: str, args: argparse.Namespace,
                 out: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
     from nkfx.detect import detect
-    from nkfx.plotting._style import save_figure
+    from nkfx.plotting.style import save_figure
 
     options = detect_options(args)
     row: dict[str, Any] = {"city": city, "currency": currency}
@@ -806,7 +803,7 @@ def _overview(rates: pd.DataFrame, todo: pd.DataFrame, out: Path) -> list[str]:
     """One small-multiples figure per currency over the analysed cities."""
     from nkfx.datasets import load_events
     from nkfx.plotting import plot_cities
-    from nkfx.plotting._style import save_figure
+    from nkfx.plotting.style import save_figure
 
     names = []
     for currency, part in todo.groupby("currency", sort=True):

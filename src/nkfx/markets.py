@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from nkfx._groups import checked_rates
+from nkfx._json import jsonable
 from nkfx._validate import check_positive, check_type, to_timedelta
 from nkfx.detect import Breaks, detect
-from nkfx.detect._summary import jsonable
 from nkfx.errors import InsufficientDataError, NkfxValueError
 from nkfx.transform import _daily, city_spread
 
@@ -257,7 +257,7 @@ def plot_dispersion(
     'cross-city range of rates (%)'
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
-    from nkfx.plotting._style import new_axes, tidy
+    from nkfx.plotting.style import new_axes, tidy
 
     labels = {"range_pct": "cross-city range of rates (%)", "range": "cross-city range (log points)",
               "sd": "cross-city sd of log rates"}
@@ -602,7 +602,7 @@ def _summary(title: str, rows: list[tuple[str, str]], notes: list[str]) -> Summa
 
 
 def _plot_spread(spread: pd.Series, ax: Axes | None, **kwargs: Any) -> Axes:
-    from nkfx.plotting._style import new_axes, tidy
+    from nkfx.plotting.style import new_axes, tidy
 
     ax = new_axes(ax)
     style = {"color": "C0", "lw": 0.9, "marker": ".", "ms": 3, "label": "spread", **kwargs}

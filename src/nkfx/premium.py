@@ -645,7 +645,7 @@ _OTHER = ("tab:purple", "tab:orange", "tab:brown")
 
 def _plot(res: Premium, ax: Any, *, city: str | None, rate_type: str | None, **kwargs: Any) -> Axes:
     """Two panels on shared dates: market and official rates (log axis), and the premium."""
-    from nkfx.plotting._style import as_axes_list, format_rate_axis, tidy
+    from nkfx.plotting.style import as_axes_list, format_rate_axis, tidy
 
     kinds = res.rate_types if rate_type is None else (res._one_type(rate_type),)
     if ax is None:

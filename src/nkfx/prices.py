@@ -151,7 +151,7 @@ class PassThrough:
         >>> sorted(d)[:4], json.loads(json.dumps(d)) == d
         (['break_test', 'coefficients', 'cumulative', 'cumulative_ci'], True)
         """
-        from nkfx.detect._summary import jsonable
+        from nkfx._json import jsonable
 
         test = {k: v for k, v in self.break_test.items() if k != "path"}
         out = {

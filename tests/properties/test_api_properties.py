@@ -252,6 +252,36 @@ test_detect_frame, test_detect_frame_long = _pair(check_detect_frame, raw=raw_fr
 test_detect_common, test_detect_common_long = _pair(
     check_detect_common, parts=st.lists(series(max_size=60), min_size=1, max_size=3),
     as_frame=st.booleans())
+
+
+@st.composite
+def plausible_panels(draw: st.DrawFn) -> list[pd.Series]:
+    """Two or three cities' reports a user could well have: positive, dated, maybe a jump.
+
+    The hostile ``series()`` above are refused by name nine times in ten (one series,
+    NaN, non-positive rates); these reach the fit, its intervals, tests and bootstrap.
+    """
+    k = draw(st.integers(2, 3))
+    start = pd.Timestamp("2021-01-01") + pd.Timedelta(days=draw(st.integers(0, 300)))
+    jump = draw(st.sampled_from([0.0, 0.05, 0.3, 1.5]))
+    parts = []
+    for _ in range(k):
+        n = draw(st.integers(4, 50))
+        gaps = draw(st.lists(st.integers(0, 40), min_size=n, max_size=n))  # 0: a repeated date
+        days = start + pd.to_timedelta(np.cumsum(gaps), unit="D")
+        seed = draw(st.integers(0, 2**16))
+        noise = np.random.default_rng(seed).normal(0.0, draw(st.sampled_from([0.0, 0.01, 0.2])), n)
+        level = np.log(draw(st.sampled_from([1.0, 8.0, 850.0, 8100.0])))
+        step = np.where(np.arange(n) >= n // 2, jump, 0.0)
+        series = pd.Series(np.exp(level + step + noise), index=days, name="rate")
+        if draw(st.booleans()):
+            series = series.tz_localize(draw(st.sampled_from(["UTC", "Asia/Seoul"])))
+        parts.append(series)
+    return parts
+
+
+test_detect_common_panels, test_detect_common_panels_long = _pair(
+    check_detect_common, parts=plausible_panels(), as_frame=st.booleans())
 test_event_study, test_event_study_long = _pair(
     check_event_study, data=series(), events=event_tables(), n_placebo=st.sampled_from([0, 1, 25]))
 test_event_study_frame, test_event_study_frame_long = _pair(

@@ -7,8 +7,8 @@ price spreadsheet) are not bundled.
 
 from __future__ import annotations
 
-from nkfx.datasets._bundled import load_events, load_observations, load_official, observations_path
-from nkfx.datasets._simulate import Break, Simulation, simulate
+from nkfx.datasets.bundled import load_events, load_observations, load_official, observations_path
+from nkfx.datasets.simulation import Break, Simulation, simulate
 
 __all__ = [
     "Break", "Simulation", "load_events", "load_observations", "load_official", "observations_path",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from nkfx.detect.api import chow_test, detect, sup_f_test
 from nkfx.detect.common import CommonBreaks, detect_common
-from nkfx.detect.pelt._method import penalty_path, plot_penalty_path
+from nkfx.detect.pelt.path import penalty_path, plot_penalty_path
 from nkfx.detect.results import Breaks, TestResult
 
 __all__ = [

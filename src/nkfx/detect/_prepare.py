@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nkfx._json import fmt_date
+from nkfx._series import median_per_date
 from nkfx._version import __version__
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import select
@@ -50,6 +52,7 @@ class Prepared:
     meta: dict[str, Any]  # city / currency / source when read from a rate frame
     names: tuple[str, ...] = ()  # column names of X for model="regression"
     n_fixed: int = 0  # last n_fixed columns of X keep one coefficient (partial change)
+    notes: tuple[str, ...] = ()  # what the adapter did to the data (median per date)
 
     @property
     def n(self) -> int:
@@ -65,15 +68,6 @@ class Prepared:
     def dates(self) -> pd.DatetimeIndex:
         """Observation dates."""
         return pd.DatetimeIndex(self.series.index)
-
-
-def fmt_date(ts: Any) -> str:
-    """Format a date as ``YYYY-MM-DD`` (with the time only when it is not midnight)."""
-    ts = pd.Timestamp(ts)
-    if ts is pd.NaT:
-        return "NaT"
-    text: str = ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
-    return text
 
 
 def fmt_dates(dates: Any, limit: int = 5) -> str:
@@ -95,7 +89,9 @@ def prepare(
 ) -> Prepared:
     """Check ``data`` (Series or rate frame) and return it on the analysis scale."""
     series, meta = _as_series(data, city=city, currency=currency, source=source, arg=arg)
-    values = _check_series(series, arg)
+    _check_series(series, arg)
+    series, notes = median_per_date(series)
+    values = series.to_numpy(dtype=np.float64)
     dates = pd.DatetimeIndex(series.index)
     if scale == "log":
         bad = values <= 0
@@ -110,7 +106,7 @@ def prepare(
     days = np.asarray((dates - dates[0]) / pd.Timedelta(days=1), dtype=np.float64)
     X = None if model == "mean" else np.column_stack([np.ones_like(days), days])
     analysed = pd.Series(y, index=dates.copy(), name=series.name)
-    return Prepared(analysed, y, X, days, model, scale, meta)
+    return Prepared(analysed, y, X, days, model, scale, meta, notes=notes)
 
 
 def _as_series(
@@ -143,20 +139,6 @@ def _series_from_rates(
             raise NkfxValueError(
                 f"{arg} holds several {column} values {names}; pass {column}= to choose one series"
             )
-    counts = sel.groupby("date").size()
-    multi = counts[counts > 1]
-    if len(multi):
-        n_src = sel.groupby("date")["source"].nunique().reindex(multi.index)
-        detail = ", ".join(
-            f"{fmt_date(d)}: {int(c)} rows from {int(k)} source(s)"
-            for d, c, k in list(zip(multi.index, multi.to_numpy(), n_src.to_numpy(), strict=True))[:5]
-        )
-        more = f" and {len(multi) - 5} more dates" if len(multi) > 5 else ""
-        raise NkfxValueError(
-            f"{arg} has several rows per date on {len(multi)} dates ({detail}{more}); "
-            "combine the reports per date first with nkfx.combine(rates) (module nkfx.clean), "
-            "or pass source= to use one source"
-        )
     first = sel.iloc[0] if len(sel) else None
     meta = {
         "city": city if first is None else _plain(first["city"]),
@@ -172,7 +154,8 @@ def _plain(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
-def _check_series(series: pd.Series, arg: str) -> np.ndarray:
+def _check_series(series: pd.Series, arg: str) -> None:
+    """Refuse a series detect cannot read: not dated, not numbers, empty, missing values, unsorted."""
     index = series.index
     if not isinstance(index, pd.DatetimeIndex):
         raise NkfxTypeError(
@@ -200,15 +183,6 @@ def _check_series(series: pd.Series, arg: str) -> np.ndarray:
             f"{arg} dates are not sorted: {fmt_date(index[i])} (position {i}) comes after "
             f"{fmt_date(index[i - 1])}; sort them first (series.sort_index())"
         )
-    dup = index.duplicated(keep="first")
-    if dup.any():
-        dates = index[dup].unique()
-        raise NkfxValueError(
-            f"{arg} has duplicate dates ({fmt_dates(dates)}); combine the reports per date "
-            "first: series.groupby(level=0).median(), or nkfx.combine() (module nkfx.clean) "
-            "on the rate frame"
-        )
-    return values
 
 
 def resolve_h(trim: Any, dates: pd.DatetimeIndex, k: int) -> tuple[int, str]:
@@ -272,14 +246,8 @@ def _h_from_duration(trim: Any, dates: pd.DatetimeIndex) -> tuple[int, str]:
     return h, f"duration: h = ceil(n * {duration.days}D / {span.days}D span) = ceil({n} * {share:.4g})"
 
 
-class _DefaultInt(int):
-    """An int that marks a default argument, so it can be told apart from an explicit value."""
-
-    __slots__ = ()
-
-
-#: The default ``max_breaks``: 5, lowered silently when the data allow fewer (recorded).
-DEFAULT_MAX_BREAKS: int = _DefaultInt(5)
+#: Bai-Perron's ``max_breaks="auto"``: 5, lowered (and recorded) when the data allow fewer.
+DEFAULT_MAX_BREAKS = 5
 
 
 def resolve_max_breaks(max_breaks: Any, n: int, h: int) -> int:
@@ -287,8 +255,10 @@ def resolve_max_breaks(max_breaks: Any, n: int, h: int) -> int:
     allowed = n // h - 1
     if max_breaks is None:
         return allowed
-    if max_breaks is DEFAULT_MAX_BREAKS:
-        return min(int(max_breaks), allowed)
+    if isinstance(max_breaks, str):
+        if max_breaks != "auto":
+            raise NkfxValueError(f"max_breaks must be an int, 'auto' or None; got {max_breaks!r}")
+        return min(DEFAULT_MAX_BREAKS, allowed)
     if isinstance(max_breaks, bool) or not isinstance(max_breaks, numbers.Integral):
         raise NkfxTypeError(f"max_breaks must be an int or None; got {type(max_breaks).__name__}")
     if int(max_breaks) < 1:
@@ -358,13 +328,13 @@ def check_penalised(method: str, why: str, *, max_breaks: Any, n_breaks: Any) ->
 
     Examples
     --------
-    >>> check_penalised("jumps", "the penalty decides", max_breaks=DEFAULT_MAX_BREAKS, n_breaks="bic")
+    >>> check_penalised("jumps", "the penalty decides", max_breaks="auto", n_breaks="bic")
     >>> check_penalised("jumps", "it is penalised", max_breaks=3, n_breaks="bic")
     Traceback (most recent call last):
     ...
     nkfx.errors.NkfxValueError: max_breaks does not apply to method='jumps': it is penalised; got ...
     """
-    if max_breaks is not DEFAULT_MAX_BREAKS and max_breaks is not None:
+    if max_breaks is not None and not (isinstance(max_breaks, str) and max_breaks == "auto"):
         raise NkfxValueError(f"max_breaks does not apply to method={method!r}: {why}; "
                              f"got max_breaks={max_breaks!r}")
     if n_breaks != "bic":

@@ -5,43 +5,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from nkfx.detect._prepare import DAYS_PER_YEAR, fmt_date
+from nkfx._json import fmt_date
+from nkfx.detect._prepare import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     from statsmodels.iolib.summary import Summary
 
     from nkfx.detect.results import Breaks, TestResult
-
-
-def jsonable(obj: Any) -> Any:
-    """Convert ``obj`` to plain JSON types: ISO dates, floats (NaN -> None), lists, str keys."""
-    if obj is None or isinstance(obj, bool | str):
-        return obj
-    if obj is pd.NaT or obj is pd.NA:
-        return None
-    if isinstance(obj, pd.Timestamp | np.datetime64):
-        return None if pd.isna(obj) else fmt_date(obj)
-    if isinstance(obj, pd.Timedelta | np.timedelta64):
-        return None if pd.isna(obj) else str(pd.Timedelta(obj))
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, int | np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        value = float(obj)
-        return value if math.isfinite(value) else None
-    if isinstance(obj, dict):
-        return {str(jsonable(k)): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, pd.Series):
-        return {str(jsonable(k)): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, pd.DataFrame):
-        return [jsonable(row) for row in obj.to_dict(orient="records")]
-    if isinstance(obj, list | tuple | np.ndarray | pd.Index):
-        return [jsonable(v) for v in obj]
-    return str(obj)
 
 
 CONVENTION = (

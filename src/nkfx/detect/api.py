@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from nkfx._validate import check_option
 from nkfx.detect._prepare import (
-    DEFAULT_MAX_BREAKS,
     check_common,
     prepare,
 )
 from nkfx.detect.bai_perron._method import bai_perron_method
 from nkfx.detect.bai_perron._regressors import with_regressors
-from nkfx.detect.ftests._api import chow_test, sup_f_test
+from nkfx.detect.ftests.api import chow_test, sup_f_test
 from nkfx.detect.jumps._method import jumps_method
 from nkfx.detect.pelt._method import pelt_method
 from nkfx.detect.results import Breaks
@@ -48,7 +48,7 @@ def detect(
     model: str = "mean",
     scale: str = "log",
     trim: float | int | str | pd.Timedelta | None = None,
-    max_breaks: int | None = DEFAULT_MAX_BREAKS,
+    max_breaks: int | Literal["auto"] | None = "auto",
     n_breaks: str | int = "bic",
     level: float = 0.95,
     alpha: float = 0.05,
@@ -85,8 +85,10 @@ def detect(
     Parameters
     ----------
     data : pandas.Series or pandas.DataFrame
-        A Series of rates (KPW per unit) with a sorted, duplicate-free DatetimeIndex,
-        or a rate frame with ``city``/``currency``/``source`` choosing one series.
+        A Series of rates (KPW per unit) with a sorted DatetimeIndex, or a rate frame
+        with ``city``/``currency``/``source`` choosing one series. Several values on one
+        date become their median, and the first of the result's ``notes`` says so (the
+        rule of every nkfx analysis; ``nkfx.combine`` chooses another and keeps the spread).
     method : {"jumps", "bai-perron", "pelt"}, default "jumps"
         Detection method (above).
     city, currency, source : str, optional
@@ -103,10 +105,11 @@ def detect(
         ``d`` (``"180D"``) gives ``h = ceil(n * d / span)``, the same share of the
         observations as ``d`` is of the time spanned by the data. ``h`` and the rule are
         recorded in ``Breaks.params``.
-    max_breaks : int or None, default 5
+    max_breaks : int, "auto" or None, default "auto"
         ``"bai-perron"``: largest number of breaks considered; ``None`` means as many as
-        the data allow (``n // h - 1``). The default 5 is lowered to that limit when
-        fewer fit; an explicit value above the limit raises an error naming it.
+        the data allow (``n // h - 1``). ``"auto"`` is 5, lowered to that limit when
+        fewer fit (``params["max_breaks_used"]``); an explicit int above the limit raises
+        an error naming it.
         strucchange's default, ``ceiling(n / h) - 2``, is the same number unless ``h``
         divides ``n``; then it is one less, because R leaves out the single partition into
         segments of exactly ``h`` observations. nkfx keeps it (it is a valid partition, and
@@ -116,15 +119,17 @@ def detect(
         or LWZ; ``"sequential"`` starts from a UDmax rejection at ``alpha`` and adds
         breaks while sup-F(l+1|l) rejects; an int forces that number.
     level : float, default 0.95
-        Confidence level of the break-date intervals.
+        ``"bai-perron"``: confidence level of the break-date intervals.
     alpha : float, default 0.05
-        Significance level of the sequential tests.
+        ``"bai-perron"``: significance level of the sequential tests.
     hac : bool, default False
         Autocorrelation-robust (HAC) intervals and sup-F statistic; the sup-F p-value
         is then bootstrapped (see ``**options``).
     het_reg, het_err : bool, default True
-        Allow regressor moments / error variances to differ across regimes in the
-        intervals (strucchange's ``het.reg``/``het.err``).
+        ``"bai-perron"``: allow regressor moments / error variances to differ across
+        regimes in the intervals (strucchange's ``het.reg``/``het.err``).
+        ``level``, ``alpha``, ``het_reg`` and ``het_err`` belong to Bai–Perron's
+        intervals and tests: the other methods refuse a value other than the default.
     regressors : pandas.DataFrame or pandas.Series, optional
         ``"bai-perron"`` only: regressors of the regime regression, one column per
         regressor, indexed by dates; every analysed date must have a finite row (extra dates
@@ -175,7 +180,7 @@ def detect(
     NkfxTypeError
         If ``data`` is not a Series or DataFrame, or its index holds no dates.
     NkfxValueError
-        For missing/infinite values, unsorted or duplicate dates, non-positive rates
+        For missing/infinite values, unsorted dates, non-positive rates
         with ``scale="log"``, too large ``max_breaks`` or unknown options.
     InsufficientDataError
         If the series is too short for the trimming.
@@ -259,6 +264,14 @@ def detect(
     for name, flag in (("het_reg", het_reg), ("het_err", het_err)):
         if not isinstance(flag, bool | np.bool_):
             raise NkfxTypeError(f"{name} must be True or False; got {flag!r}")
+    # Bai-Perron's own options: the other methods refuse a value they would ignore.
+    bp_only = {"level": level, "alpha": alpha, "het_reg": het_reg, "het_err": het_err}
+    given_bp = [name for name, value in bp_only.items() if value != _BP_DEFAULTS[name]]
+    if given_bp and method != "bai-perron":
+        raise NkfxValueError(
+            f"{', '.join(given_bp)} appl{'ies' if len(given_bp) == 1 else 'y'} to "
+            f"method='bai-perron' only (its break-date intervals and tests), which "
+            f"method={method!r} does not compute; got {', '.join(f'{k}={bp_only[k]!r}' for k in given_bp)}")
     if trim is None and method == "bai-perron":
         trim = 0.15  # strucchange's default; PELT's own default (2 observations) applies otherwise
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
@@ -275,18 +288,17 @@ def detect(
                 "intercept; pass regressors= or lags= as well"
             )
         prep = with_regressors(prep, regressors=regressors, lags=lags, fixed=fixed)
-    return _METHODS[method](
-        prep,
-        trim=trim,
-        max_breaks=max_breaks,
-        n_breaks=n_breaks,
-        level=float(level),
-        alpha=float(alpha),
-        hac=bool(hac),
-        het_reg=bool(het_reg),
-        het_err=bool(het_err),
-        **options,
-    )
+    if method == "bai-perron":
+        res = bai_perron_method(
+            prep, trim=trim, max_breaks=max_breaks, n_breaks=n_breaks, level=float(level),
+            alpha=float(alpha), hac=bool(hac), het_reg=bool(het_reg), het_err=bool(het_err), **options,
+        )
+    else:
+        res = _METHODS[method](prep, trim=trim, max_breaks=max_breaks, n_breaks=n_breaks,
+                               hac=bool(hac), **options)
+    if prep.notes:  # what the adapter did to the data (median per date) comes first
+        res = replace(res, notes=(*prep.notes, *res.notes))
+    return res
 
 
 def _check_n_breaks(n_breaks: Any) -> None:
@@ -306,6 +318,9 @@ def _check_probability(name: str, value: Any) -> None:
     if not 0.0 < float(value) < 1.0:
         raise NkfxValueError(f"{name} must be in (0, 1); got {value!r}")
 
+
+#: Defaults of the options only Bai-Perron uses (its break-date intervals and tests).
+_BP_DEFAULTS: dict[str, Any] = {"level": 0.95, "alpha": 0.05, "het_reg": True, "het_err": True}
 
 #: Detection methods by name.
 _METHODS: dict[str, Callable[..., Breaks]] = {

@@ -24,10 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from nkfx._json import jsonable
+from nkfx._series import median_per_date
 from nkfx._validate import to_timestamp
 from nkfx.detect import _common as core
 from nkfx.detect._prepare import fmt_date
-from nkfx.detect._summary import jsonable
 from nkfx.detect.ftests._hac import hac_meat, hac_vcov
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import select
@@ -209,13 +210,7 @@ def _from_rates(rates: pd.DataFrame, *, by: str, currency: str | None, source: s
     if missing.any():
         notes.append(f"{int(missing.sum())} row(s) without a {by} were left out.")
         sel = sel.loc[~missing]
-    dup = sel.duplicated(subset=[by, "date"], keep=False)
-    if dup.any():
-        first = sel.loc[dup].iloc[0]
-        raise NkfxValueError(
-            f"data has several rows per {by} and date ({int(dup.sum())} rows; first "
-            f"{first[by]} on {fmt_date(first['date'])}); combine the reports per date first "
-            "with nkfx.combine(rates), or pass source= to use one source")
+    # several rows per date: the median per date, in _clean_series (the rule of every series)
     out = {str(k): pd.Series(g["rate"].to_numpy(float), index=pd.DatetimeIndex(g["date"]))
            for k, g in sel.groupby(by, sort=True)}
     return out, currency, notes
@@ -253,10 +248,8 @@ def _clean_series(series: dict[str, pd.Series], start: Any, end: Any
             s = s.loc[lo:hi]
         if not np.isfinite(s.to_numpy()).all():
             raise NkfxValueError(f"series {name!r} has infinite rates; rates must be finite")
-        if s.index.has_duplicates:
-            day = s.index[s.index.duplicated()][0]
-            raise NkfxValueError(f"series {name!r} has several values on {fmt_date(day)}; "
-                                 "combine them first (nkfx.combine)")
+        s, combined = median_per_date(s)  # the one rule of nkfx, said in the notes
+        notes.extend(f"series {name!r}: {note}." for note in combined)
         if (s <= 0).any():
             raise NkfxValueError(f"series {name!r} has rates <= 0; rates must be positive "
                                  "(they are analysed in logs)")
@@ -441,9 +434,9 @@ def detect_common(
     Parameters
     ----------
     data : DataFrame or mapping of str to Series
-        A rate frame (one row per series and date: ``nkfx.combine`` first when several
-        sources report a day), a wide DataFrame indexed by date (a column per series,
-        NaN where a series did not report), or ``{name: Series}``.
+        A rate frame (several rows of a series on one date become their median, said in
+        ``notes``; ``nkfx.combine`` chooses another rule), a wide DataFrame indexed by date
+        (a column per series, NaN where a series did not report), or ``{name: Series}``.
     by : str, default "city"
         Column of a rate frame that names the series (``"currency"`` compares CNY and
         USD in one city; pass ``currency=None`` and select the city first).
@@ -476,7 +469,7 @@ def detect_common(
     Raises
     ------
     NkfxValueError, NkfxTypeError
-        Bad arguments, or several rows per series and date (the message names them).
+        Bad arguments or data (the message names the series or argument).
     InsufficientDataError
         Fewer than two series, or too few reports for the breaks asked for.
 
@@ -637,7 +630,7 @@ def _summarize(res: CommonBreaks) -> Summary:
 
 
 def _plot(res: CommonBreaks, ax: Axes | None, **kwargs: Any) -> Axes:
-    from nkfx.plotting._style import city_style, format_rate_axis, new_axes
+    from nkfx.plotting.style import city_style, format_rate_axis, new_axes
 
     ax = new_axes(ax)
     names = list(res.data["series"].unique())

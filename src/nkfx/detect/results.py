@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from nkfx._json import jsonable
 from nkfx.detect._prepare import fmt_date, fmt_dates
-from nkfx.detect._summary import jsonable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from nkfx._json import jsonable
 from nkfx._validate import to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError
-from nkfx.events.study import json_safe
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -72,7 +72,7 @@ class BreakMatch:
         >>> d["breaks"][1]["date"], d["breaks"][1]["matched"], d["tolerance_days"]
         ('2022-01-24', True, 30.0)
         """
-        out: dict[str, Any] = json_safe({
+        out: dict[str, Any] = jsonable({
             "breaks": self.breaks, "events": self.events, "precision": self.precision,
             "recall": self.recall, "tolerance_days": self.tolerance / pd.Timedelta(days=1)})
         return out

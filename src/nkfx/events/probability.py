@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nkfx._groups import NO_CITY
+from nkfx._series import median_per_date
 from nkfx._validate import check_option, check_positive, check_type, to_timedelta, to_timestamp
 from nkfx.detect._bocpd import BocpdResult, Prior, bocpd, gap_hazard, window_probability
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
@@ -44,7 +45,8 @@ def prepare_series(
 ) -> tuple[pd.Series, list[str]]:
     """One positive rate per date, sorted, from a Series or a rate frame; notes say what was done.
 
-    Several values on one date are replaced by their median (and a note says so); missing
+    Several values on one date are replaced by their median (:func:`nkfx._series.median_per_date`,
+    the rule of every nkfx analysis, and a note says so); missing
     values are left out (and counted in a note). A rate frame must hold one city and one
     currency after ``city=``/``currency=``/``source=`` are applied.
     """
@@ -83,10 +85,8 @@ def prepare_series(
     if missing:
         notes.append(f"{missing} missing value(s) left out")
         series = series.dropna()
-    if series.index.has_duplicates:
-        n_dup = int(series.index.duplicated().sum())
-        series = series.groupby(level=0).median()
-        notes.append(f"{n_dup} value(s) sharing a date with another were combined: median per date")
+    series, combined = median_per_date(series)
+    notes.extend(combined)
     series = series.sort_index()
     series.index.name = "date"
     return series, notes
@@ -422,9 +422,9 @@ class ChangeProbability:
         >>> d["table"][0]["date"], d["table"][0]["probability"]  # NaN on the first date -> None
         ('2011-11-27', None)
         """
-        from nkfx.events.study import json_safe
+        from nkfx._json import jsonable
 
-        out: dict[str, Any] = json_safe({"table": self.to_frame(), "log_evidence": self.log_evidence,
+        out: dict[str, Any] = jsonable({"table": self.to_frame(), "log_evidence": self.log_evidence,
                                          "params": self.params, "notes": list(self.notes)})
         return out
 

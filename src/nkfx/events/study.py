@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from nkfx._json import jsonable
 from nkfx._validate import check_option
 from nkfx.errors import NkfxValueError
 
@@ -26,48 +27,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-__all__ = [
-    "LONG_BRACKET_DAYS",
-    "LONG_WINDOW_DAYS",
-    "MAIN_COLUMNS",
-    "EventStudy",
-    "Side",
-    "WindowSpec",
-    "bracket_stats",
-    "extents",
-    "hac_event_stats",
-    "json_safe",
-    "jump_anchors",
-    "placebo_anchors",
-    "rate_text",
-    "run_event_study",
-    "window_stats",
-]
-
-
-def json_safe(obj: Any) -> Any:
-    """Convert tables, dates and numbers to JSON types: ISO dates, NaN/NaT -> None, lists, dicts."""
-    if isinstance(obj, pd.DataFrame):
-        return [json_safe(r) for r in obj.to_dict("records")]
-    if isinstance(obj, pd.Series):
-        return {str(json_safe(k)): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | np.ndarray):
-        return [json_safe(v) for v in obj]
-    if obj is None or isinstance(obj, str | bool):
-        return obj
-    if isinstance(obj, pd.Timestamp | np.datetime64):
-        return None if pd.isna(obj) else pd.Timestamp(obj).strftime("%Y-%m-%d")
-    if isinstance(obj, pd.Timedelta):
-        return None if pd.isna(obj) else str(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, int | np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        return float(obj) if math.isfinite(float(obj)) else None
-    return None if pd.isna(obj) else str(obj)
+# The event-study machinery below is shared with nkfx.events and the CLI; the public name
+# of this module is its result.
+__all__ = ["EventStudy"]
 
 
 @dataclass(frozen=True)
@@ -729,7 +691,7 @@ class EventStudy:
         >>> sorted(d), len(d["results"]), d["params"]["n_placebo"]
         (['notes', 'params', 'results'], 4, 100)
         """
-        out: dict[str, Any] = json_safe({"results": self.results, "params": self.params,
+        out: dict[str, Any] = jsonable({"results": self.results, "params": self.params,
                                          "notes": list(self.notes)})
         return out
 

@@ -46,6 +46,18 @@ CONSTANTS = {"city": "city", "currency": "currency", "source_name": "source",
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+class ColumnClashError(NkfxValueError):
+    """A constant (``city=``, ...) was given for a field the input has as a column.
+
+    ``option`` names the read_rates() argument, so that a caller such as the CLI can
+    turn that constant into a filter without reading the message.
+    """
+
+    def __init__(self, message: str, *, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 @dataclass
 class Cells:
     """The input as one observation per position (a wide table stacked city by city)."""
@@ -259,9 +271,9 @@ def check_fields(frame: pd.DataFrame, mapping: dict[str, int], city_columns: lis
         if option in constants and (name in mapping or (name == "city" and city_columns)):
             where = (f"a {name} column {labels[mapping[name]]!r}" if name in mapping
                      else "city columns (wide layout)")
-            raise NkfxValueError(
+            raise ColumnClashError(
                 f"{option}={constants[option]!r} was given but the input also has {where}; "
-                f"drop one of them (nkfx does not guess which is right)")
+                f"drop one of them (nkfx does not guess which is right)", option=option)
     needs = {"date": "date", "rate": "rate" if not city_columns else None,
              "currency": None if "currency" in constants else "currency"}
     for name, missing in needs.items():

@@ -19,8 +19,8 @@ import pandas as pd
 from nkfx._validate import check_option, to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError
 from nkfx.plotting._rates import STATUS_COLOURS
-from nkfx.plotting._style import CITY_STYLES, add_credit, as_axes_list, city_style, legend_outside, new_axes
 from nkfx.plotting.rates import plot_cities, plot_rates
+from nkfx.plotting.style import CITY_STYLES, add_credit, as_axes_list, city_style, legend_outside, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from nkfx.errors import NkfxValueError
-from nkfx.plotting._style import add_below, add_proxy, city_style, robust_limits, take_below
+from nkfx.plotting.style import add_below, add_proxy, city_style, robust_limits, take_below
 from nkfx.schema import select, validate_rates
 
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ def finish_rate_axis(ax: Axes, data: pd.DataFrame, log: bool, clip: bool, strip:
     """Y limits holding the data but not far outliers (marked at the edge), with room for labels.
 
     ``strip`` is the fraction of the axes height kept free of data at the top for event
-    labels. Outliers (see :func:`nkfx.plotting._style.robust_limits`) are drawn as an arrow
+    labels. Outliers (see :func:`nkfx.plotting.style.robust_limits`) are drawn as an arrow
     at the axes' edge with their value and date.
     """
     days = (data["date"] - pd.Timestamp("2000-01-01")) / pd.Timedelta(days=1)

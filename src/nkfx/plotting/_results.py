@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from nkfx.plotting._style import format_rate_axis, legend_outside, tidy
+from nkfx.plotting.style import format_rate_axis, legend_outside, tidy
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -257,7 +257,7 @@ def draw_study_path(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
 
 def _series_look(k: int, city: Any, currency: Any) -> tuple[str, str]:
     """Colour and line style of a series: the city's colour (as in every figure), dashed for USD."""
-    from nkfx.plotting._style import city_style
+    from nkfx.plotting.style import city_style
 
     colour = city_style(city)["color"] if isinstance(city, str) else f"C{k % 10}"
     return colour, "--" if currency == "USD" else "-"
@@ -315,7 +315,7 @@ def draw_forest(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
     a second axis in percent on top.
     """
     from nkfx.plotting._rates import event_name
-    from nkfx.plotting._style import add_below
+    from nkfx.plotting.style import add_below
 
     res = study.results.reset_index(drop=True)
     has = np.isfinite(res["change"].to_numpy(dtype=float))
@@ -399,7 +399,7 @@ def draw_probability(cp: ChangeProbability, ax: Axes, long_gap: pd.Timedelta | N
 def _probability_legend(ax: Axes, colour: str, after: bool, long_gap: pd.Timedelta | None) -> None:
     from matplotlib.lines import Line2D
 
-    from nkfx.plotting._style import add_proxy
+    from nkfx.plotting.style import add_proxy
 
     add_proxy(ax, Line2D([], [], color=colour, lw=1.5, label="P(change) at a report"))
     if after and long_gap is not None:

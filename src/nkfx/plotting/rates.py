@@ -18,7 +18,7 @@ from nkfx.plotting._rates import (
     shared_window,
     strip_fraction,
 )
-from nkfx.plotting._style import (
+from nkfx.plotting.style import (
     add_credit,
     as_axes_list,
     format_rate_axis,
@@ -75,7 +75,7 @@ def plot_rates(
     by : {"city", "source"}, default "city"
         What each line represents. Rows without a city are drawn as points labelled
         "(no city)". ``"source"`` needs a single city (pass ``city=``). Each city has
-        one colour and marker in every figure (:func:`nkfx.plotting._style.city_style`),
+        one colour and marker in every figure (:func:`nkfx.plotting.style.city_style`),
         unless ``color=`` or ``marker=`` is passed.
     log : bool, default False
         Logarithmic rate axis (changes read as percentages).

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from nkfx.detect._prepare import (
+    DEFAULT_MAX_BREAKS,
     Prepared,
     boot_args,
     fmt_date,
@@ -79,7 +80,8 @@ def bai_perron_method(
         **boot,
     )
     params.update(
-        max_breaks=max_breaks,
+        # "auto" is recorded as the number it stands for; max_breaks_used says what fitted
+        max_breaks=DEFAULT_MAX_BREAKS if isinstance(max_breaks, str) else max_breaks,
         max_breaks_used=m_max,
         n_breaks=n_breaks,
         hac_scope="break-date intervals and supF (its p-value by sieve bootstrap unless "

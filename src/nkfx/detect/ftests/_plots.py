@@ -27,7 +27,7 @@ def plot_f_path(test: TestResult, ax: Axes | None = None, **kwargs: Any) -> Axes
     point, so a line across a silence is not read as evidence. The legend sits to
     the right of the axes.
     """
-    from nkfx.plotting._style import legend_outside, new_axes, tidy
+    from nkfx.plotting.style import legend_outside, new_axes, tidy
 
     path = test.detail.get("f_path")
     if not isinstance(path, pd.Series):

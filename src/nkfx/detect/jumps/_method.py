@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, Prepared, check_penalised, run_params
+from nkfx.detect._prepare import Prepared, check_penalised, run_params
 from nkfx.detect.jumps._core import (
     VAR_FLOOR,
     NoiseModel,
@@ -51,15 +51,14 @@ NO_INTERVALS = (
 
 
 def jumps_method(
-    prep: Prepared, *, trim: Any = None, max_breaks: Any = DEFAULT_MAX_BREAKS,
-    n_breaks: str | int = "bic", level: float = 0.95, alpha: float = 0.05, hac: bool = False,
-    het_reg: bool = True, het_err: bool = True, **options: Any,
+    prep: Prepared, *, trim: Any = None, max_breaks: Any = "auto",
+    n_breaks: str | int = "bic", hac: bool = False, **options: Any,
 ) -> Breaks:
     """Exact jumps of a random walk observed with autocorrelated noise, as :class:`Breaks`.
 
-    ``level``, ``alpha``, ``het_reg`` and ``het_err`` concern Bai–Perron's intervals and
-    tests and are not used; ``trim``, ``max_breaks``, ``n_breaks`` and ``hac=True`` raise,
-    because the penalty decides the number of jumps and a jump lasts one report.
+    Bai–Perron's ``level``, ``alpha``, ``het_reg`` and ``het_err`` are not options of this
+    method (:func:`nkfx.detect` refuses them); ``trim``, ``max_breaks``, ``n_breaks`` and
+    ``hac=True`` raise, because the penalty decides the number of jumps and a jump lasts one report.
 
     Examples
     --------

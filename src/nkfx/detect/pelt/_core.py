@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from nkfx._validate import check_option
-from nkfx.detect.pelt._costs import KIND, jit, prefix_sums, segment_cost, segment_costs
+from nkfx.detect.pelt._costs import jit, prefix_sums, segment_cost, segment_costs
 from nkfx.detect.pelt._fpop import fpop_l2
-from nkfx.detect.pelt._penalty import COSTS, PenaltySpec, resolve_penalty
+from nkfx.detect.pelt._penalty import COST_TABLE, COSTS, PenaltySpec, resolve_penalty
 from nkfx.detect.pelt._robust import biweight_fit, fpop_biweight, pelt_biweight
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
@@ -184,9 +184,8 @@ def as_signal(y: Any, name: str = "y") -> np.ndarray:
 def _check_min_size(min_size: Any, n: int, cost: str) -> None:
     if isinstance(min_size, bool) or not isinstance(min_size, numbers.Integral):
         raise NkfxTypeError(f"min_size must be an int (observations); got {type(min_size).__name__}")
-    low = 2 if cost == "normal" else 1
+    low, why = COST_TABLE[cost].min_segment, COST_TABLE[cost].why_min
     if int(min_size) < low:
-        why = " (a variance needs two observations)" if cost == "normal" else ""
         raise NkfxValueError(f"min_size must be >= {low} for cost={cost!r}{why}; got {min_size}")
     if int(min_size) > n:
         raise NkfxValueError(
@@ -196,25 +195,26 @@ def _check_min_size(min_size: Any, n: int, cost: str) -> None:
 
 def _solve(x: np.ndarray, cost: str, spec: PenaltySpec, min_size: int, algorithm: str,
            biweight_k: float = BIWEIGHT_K) -> PeltResult:
-    if cost == "biweight":
+    kind = COST_TABLE[cost]
+    if kind.kernel == "biweight":
         return _solve_biweight(x, spec, min_size, algorithm, biweight_k)
     constant = spec.segment_coef == 0.0
-    if algorithm == "fpop" and not (cost == "l2" and constant):
+    if algorithm == "fpop" and not (kind.fpop and constant):
         raise NkfxValueError(
             "algorithm='fpop' needs cost='l2' and a constant penalty ('bic' or a number); "
             f"got cost={cost!r}, penalty={spec.name!r}; use algorithm='pelt' or 'auto'"
         )
-    use_fpop = algorithm == "fpop" or (algorithm == "auto" and cost == "l2" and constant)
-    floor = VAR_FLOOR_FACTOR * spec.sigma2 if cost == "normal" else 0.0
+    use_fpop = algorithm == "fpop" or (algorithm == "auto" and kind.fpop and constant)
+    floor = VAR_FLOOR_FACTOR * spec.sigma2 if kind.var_floor else 0.0
     s1, s2 = prefix_sums(x)
     if use_fpop:
         _, last, widest = fpop_l2(s1, s2, spec.per_change, min_size)
     else:
         _, last, widest = _pelt_kernel(
-            s1, s2, spec.per_change, min_size, KIND[cost], floor, spec.segment_coef
+            s1, s2, spec.per_change, min_size, kind.code, floor, spec.segment_coef
         )
     ends = _backtrack(last, x.size)
-    seg = segment_costs(cost, x, ends, floor)
+    seg = segment_costs(kind.code, x, ends, floor)
     lengths = np.diff(np.concatenate([[0], ends]))
     total = float(seg.sum())
     objective = total + spec.per_change * (ends.size - 1)
@@ -233,7 +233,7 @@ def _solve(x: np.ndarray, cost: str, spec: PenaltySpec, min_size: int, algorithm
         cost=total,
         objective=objective,
         max_candidates=int(widest),
-        noise_sd=math.sqrt(spec.scale if spec.name is not None and cost != "normal"
+        noise_sd=math.sqrt(spec.scale if spec.name is not None and kind.noise_scaled
                            else spec.sigma2),
         phi=spec.noise.phi,
         lrv=spec.noise.lrv,

@@ -23,10 +23,9 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-__all__ = ["KIND", "jit", "prefix_sums", "segment_cost", "segment_costs"]
+__all__ = ["jit", "prefix_sums", "segment_cost", "segment_costs"]
 
-#: The integer code of each cost (names in :data:`nkfx.detect.pelt._penalty.COSTS`).
-KIND: dict[str, int] = {"l2": 0, "normal": 1}
+# Kernel codes: 0 "l2", 1 "normal" (``Cost.code`` in nkfx.detect.pelt._penalty.COST_TABLE).
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -81,7 +80,7 @@ def segment_cost(
 
 
 def segment_costs(
-    cost: str, y: np.ndarray, ends: np.ndarray, floor: float
+    kind: int, y: np.ndarray, ends: np.ndarray, floor: float
 ) -> np.ndarray:
     """Costs of the segments ``y[ends[i-1]:ends[i]]``, two-pass (not from prefix sums)."""
     starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
@@ -89,7 +88,7 @@ def segment_costs(
     means = np.add.reduceat(y, starts) / lengths
     dev = y - np.repeat(means, lengths)
     rss = np.add.reduceat(dev * dev, starts)
-    if cost == "l2":
+    if kind == 0:
         return np.asarray(rss, dtype=np.float64)
     v = np.maximum(rss / lengths, floor)
     return np.asarray(lengths * (_LOG_2PI + np.log(v)) + rss / v, dtype=np.float64)

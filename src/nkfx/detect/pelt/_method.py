@@ -1,4 +1,4 @@
-"""PELT behind ``detect(method="pelt")``, and the penalty path (CROPS) with its plot.
+"""PELT behind ``detect(method="pelt")`` (its penalty path is in :mod:`nkfx.detect.pelt.path`).
 
 Minimum segment length (``trim``): ``None`` means 2 observations; an int is the count;
 a fraction in (0, 0.5) gives ``floor(n * trim)``; a duration ``d`` (``"90D"``) gives
@@ -20,19 +20,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from nkfx.detect._prepare import DEFAULT_MAX_BREAKS, Prepared, check_penalised, fmt_date, prepare, run_params
+from nkfx.detect._prepare import Prepared, check_penalised, fmt_date, run_params
 from nkfx.detect._tables import breaks_frame, segments_frame
 from nkfx.detect.bai_perron._fit import SegmentFit
-from nkfx.detect.pelt._penalty import COSTS, PHI_MAX, resolve_penalty
+from nkfx.detect.pelt._penalty import COST_TABLE, COSTS, PHI_MAX
 from nkfx.detect.results import Breaks
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
     from nkfx.detect.pelt._core import PeltResult
 
-__all__ = ["pelt_method", "penalty_path", "plot_penalty_path"]
+__all__ = ["pelt_method"]
 
 NO_INTERVALS = (
     "No confidence intervals were computed: PELT returns the optimal segmentation for one "
@@ -54,16 +53,15 @@ _COST_CHOICES = ", ".join(repr(c) for c in COSTS)
 
 
 def pelt_method(
-    prep: Prepared, *, trim: Any = None, max_breaks: Any = DEFAULT_MAX_BREAKS,
-    n_breaks: str | int = "bic", level: float = 0.95, alpha: float = 0.05, hac: bool = False,
-    het_reg: bool = True, het_err: bool = True, cost: str = "biweight",
+    prep: Prepared, *, trim: Any = None, max_breaks: Any = "auto",
+    n_breaks: str | int = "bic", hac: bool = False, cost: str = "biweight",
     penalty: str | float = "bic-lrv", biweight_k: float = 3.0,
 ) -> Breaks:
     """Exact penalised segmentation (PELT/FPOP) of a prepared series as :class:`Breaks`.
 
-    ``level``, ``alpha``, ``het_reg`` and ``het_err`` concern Bai–Perron's intervals and
-    tests and are not used; ``max_breaks``, ``n_breaks`` (other than the default) and
-    ``hac=True`` raise, because the penalty decides the number of breaks.
+    Bai–Perron's ``level``, ``alpha``, ``het_reg`` and ``het_err`` are not options of this
+    method (:func:`nkfx.detect` refuses them); ``max_breaks``, ``n_breaks`` (other than
+    the default) and ``hac=True`` raise, because the penalty decides the number of breaks.
 
     Parameters
     ----------
@@ -164,10 +162,11 @@ def pelt_method(
 
 def _notes(res: PeltResult, penalty: Any) -> tuple[str, ...]:
     notes = [NO_INTERVALS, _penalty_note(res, penalty), NO_HAC]
-    if res.cost_name == "normal":
+    kind = COST_TABLE[res.cost_name]
+    if kind.var_floor:
         notes.append(f"cost='normal' floors each segment variance at {res.var_floor:.3g} "
                      "(1e-6 x the robust noise variance), so runs of identical quotes stay finite.")
-    if res.cost_name == "biweight":
+    if kind.kernel == "biweight":
         notes.append(f"cost='biweight' caps each observation's squared deviation at "
                      f"({res.cap:.3g})**2 = ({res.cap / res.noise_sd:g} noise sds)**2; segment "
                      "levels ('coef') are the robust levels that minimise it, and 'sigma'/'se' "
@@ -215,7 +214,7 @@ def _check_pelt_options(prep: Prepared, *, max_breaks: Any, n_breaks: Any, hac: 
 
 def resolve_min_size(trim: Any, dates: pd.DatetimeIndex, cost: str) -> tuple[int, str]:
     """Minimum segment length (observations) from ``trim``, and the rule used."""
-    n, low = len(dates), 2 if cost == "normal" else 1
+    n, low = len(dates), COST_TABLE[cost].min_segment
     if n < low:
         raise InsufficientDataError(f"cost={cost!r} needs at least {low} observations; got {n}")
     if trim is None:
@@ -250,18 +249,18 @@ def resolve_min_size(trim: Any, dates: pd.DatetimeIndex, cost: str) -> tuple[int
 def _penalty_params(res: PeltResult, penalty: Any) -> dict[str, Any]:
     return {"cost": res.cost_name, "penalty": penalty, "penalty_value": res.penalty,
             "noise_variance": res.sigma2, "noise_phi": res.phi, "noise_lrv": res.lrv,
-            "biweight_cap": res.cap if res.cost_name == "biweight" else None,
+            "biweight_cap": res.cap if COST_TABLE[res.cost_name].kernel == "biweight" else None,
             "min_size": res.min_size, "algorithm": res.algorithm, "objective": res.objective}
 
 
 def _penalty_note(res: PeltResult, penalty: Any) -> str:
-    unit = {"l2": "RSS", "biweight": "capped squared deviations"}.get(res.cost_name,
-                                                                      "2 x log-likelihood")
+    kind = COST_TABLE[res.cost_name]
+    unit = kind.unit
     scale = ""
-    if res.cost_name != "normal" and penalty == "bic-lrv":
+    if kind.noise_scaled and penalty == "bic-lrv":
         scale = (f" = {res.penalty / res.lrv:.4g} x the long-run noise variance {res.lrv:.3g}"
                  f" (robust AR(1) fit, phi = {res.phi:.2f})")
-    elif res.cost_name != "normal" and isinstance(penalty, str):
+    elif kind.noise_scaled and isinstance(penalty, str):
         scale = f" = {res.penalty / res.sigma2:.4g} x the robust noise variance {res.sigma2:.3g}"
     extra = " plus the segment-length term of the modified BIC" if penalty == "mbic" else ""
     return (f"Penalty {penalty!r}: {res.penalty:.4g} per break in units of {unit}{scale}{extra};"
@@ -284,167 +283,3 @@ def _criteria(prep: Prepared, rss: np.ndarray, m: int, min_size: int) -> pd.Data
         "m": rows, "rss": path_rss[rows], "loglik": ic["loglik"][rows],
         "bic": ic["bic"][rows], "lwz": ic["lwz"][rows], "chosen": [r == m for r in rows],
     })
-
-
-def penalty_path(
-    data: pd.Series | pd.DataFrame, *, city: str | None = None, currency: str | None = None,
-    source: str | None = None, scale: str = "log", cost: str = "l2", trim: Any = None,
-    penalties: Any = None, pen_range: tuple[float, float] | None = None,
-    biweight_k: float = 3.0,
-) -> pd.DataFrame:
-    """How many breaks each penalty gives: every optimal segmentation over a penalty range.
-
-    Uses CROPS (Haynes, Eckley & Fearnhead 2017), which finds every distinct optimal
-    segmentation for penalties in ``pen_range`` in about two runs per segmentation;
-    or, with ``penalties``, one run per given penalty. Look for an elbow: a long range
-    of penalties over which the number of breaks does not change.
-
-    Parameters
-    ----------
-    data : pandas.Series or pandas.DataFrame
-        Rates with a DatetimeIndex, or a rate frame with ``city``/``currency``/``source``.
-    city, currency, source : str, optional
-        Select one series from a rate frame.
-    scale : {"log", "level"}
-        Analyse log rates (default) or levels.
-    cost : {"l2", "normal", "biweight"}, default "l2"
-        Change in mean, in mean and variance, or in level with the robust capped loss
-        (as ``detect(method="pelt")``).
-    trim : int, float, str or pandas.Timedelta, optional
-        Minimum segment length, as in ``detect(method="pelt")`` (default 2 observations).
-    penalties : array_like of float, optional
-        Penalties to run (a dense grid), in the units of the cost.
-    pen_range : (float, float), optional
-        Range for CROPS; default from 0.1 to 100 times the ``"bic"`` penalty.
-    biweight_k : float, default 3.0
-        Cap of ``cost="biweight"`` in short-run noise sds (ignored by other costs).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per segmentation: ``penalty`` (CROPS: the smallest penalty where it is
-        optimal; ``penalty_max`` the largest), ``relative_to_bic``, ``n_breaks``,
-        ``cost`` (unpenalised), ``last_old`` and ``first_new`` (lists of dates).
-        ``attrs`` holds ``bic_penalty``, ``cost``, ``min_size`` and ``search``.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> dates = pd.date_range("2020-01-06", periods=90, freq="W-MON")
-    >>> rng = np.random.default_rng(0)
-    >>> level = np.r_[np.full(30, 5000.0), np.full(30, 7000.0), np.full(30, 6000.0)]
-    >>> rate = pd.Series(level * np.exp(rng.normal(0, 0.01, 90)), index=dates)
-    >>> path = penalty_path(rate)
-    >>> path[["n_breaks", "relative_to_bic"]].tail(3).round(2)
-        n_breaks  relative_to_bic
-    11         6             0.49
-    12         4             0.63
-    13         2             0.84
-
-    Two breaks hold from 0.84 to 100 times the BIC penalty (the end of the range):
-
-    >>> two = path[path["n_breaks"] == 2].iloc[0]
-    >>> [d.date().isoformat() for d in two["first_new"]]
-    ['2020-08-03', '2021-03-01']
-    >>> round(two["penalty_max"] / path.attrs["bic_penalty"])
-    100
-
-    The robust cost gives a path too:
-
-    >>> robust = penalty_path(rate, cost="biweight")
-    >>> robust.loc[robust["n_breaks"] == 2, "relative_to_bic"].round(2).tolist()
-    [0.84]
-    """
-    from nkfx.detect.pelt._core import crops, pelt  # lazy: imports numba
-
-    prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model="mean")
-    if cost not in COSTS:
-        raise NkfxValueError(f"cost must be one of {_COST_CHOICES}; got {cost!r}")
-    min_size, _ = resolve_min_size(trim, prep.dates, cost)
-    bic = resolve_penalty("bic", cost=cost, y=prep.y).per_change
-    if penalties is not None:
-        grid = _check_penalties(penalties)
-        entries = [(p, math.nan, pelt(prep.y, cost=cost, penalty=p, min_size=min_size,
-                                      biweight_k=biweight_k)) for p in grid]
-        search = "grid"
-    else:
-        lo, hi = pen_range if pen_range is not None else (0.1 * bic, 100.0 * bic)
-        entries = [(e.low, e.high, e.result) for e in
-                   crops(prep.y, pen_min=lo, pen_max=hi, cost=cost, min_size=min_size,
-                         biweight_k=biweight_k)]
-        search = "crops"
-    dates = prep.dates
-    frame = pd.DataFrame({
-        "penalty": [e[0] for e in entries],
-        "penalty_max": [e[1] for e in entries],
-        "relative_to_bic": [e[0] / bic for e in entries],
-        "n_breaks": [e[2].n_breaks for e in entries],
-        "cost": [e[2].cost for e in entries],
-        "last_old": [list(dates[e[2].breaks]) for e in entries],
-        "first_new": [list(dates[e[2].breaks + 1]) for e in entries],
-    })
-    if search == "grid":
-        frame = frame.drop(columns="penalty_max")
-    frame.attrs.update(bic_penalty=bic, cost=cost, min_size=min_size, search=search)
-    return frame
-
-
-def _check_penalties(penalties: Any) -> list[float]:
-    try:
-        grid = np.asarray(penalties, dtype=np.float64).ravel()
-    except (TypeError, ValueError) as exc:
-        raise NkfxTypeError(f"penalties must be positive numbers; got {penalties!r}") from exc
-    bad = ~(np.isfinite(grid) & (grid > 0))
-    if grid.size == 0 or bad.any():
-        raise NkfxValueError(f"penalties must be positive numbers; got {grid[bad][:5].tolist()}"
-                             if bad.any() else "penalties must not be empty")
-    return sorted(float(p) for p in grid)
-
-
-def plot_penalty_path(path: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Plot the number of breaks against the penalty (log scale), marking the BIC penalty.
-
-    Parameters
-    ----------
-    path : pandas.DataFrame
-        The result of :func:`penalty_path`.
-    ax : matplotlib Axes, optional
-        Axes to draw on; a new figure is created when omitted.
-    **kwargs
-        Passed to the step line.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> rate = pd.Series(np.r_[np.full(20, 100.0), np.full(20, 150.0)] + np.arange(40) % 3,
-    ...                  index=pd.date_range("2024-01-01", periods=40))
-    >>> ax = plot_penalty_path(penalty_path(rate, scale="level"))
-    >>> ax.get_xlabel()
-    'penalty per break (log scale)'
-    """
-    if not isinstance(path, pd.DataFrame) or not {"penalty", "n_breaks"} <= set(path.columns):
-        raise NkfxTypeError("path must be the DataFrame returned by penalty_path(); got "
-                            f"{type(path).__name__}")
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    x = path["penalty"].to_numpy(dtype=np.float64)
-    y = path["n_breaks"].to_numpy(dtype=np.float64)
-    if "penalty_max" in path:  # CROPS: each count holds up to the next boundary
-        x, y = np.append(x, path["penalty_max"].iloc[-1]), np.append(y, y[-1])
-    style: dict[str, Any] = {"where": "post", "color": "C0", "label": "optimal segmentation"}
-    style.update(kwargs)
-    ax.step(x, y, **style)
-    bic = path.attrs.get("bic_penalty")
-    if bic is not None:
-        ax.axvline(bic, color="C3", ls=":", lw=1, label="'bic' penalty")
-    ax.set_xscale("log")
-    ax.set_xlabel("penalty per break (log scale)")
-    ax.set_ylabel("number of breaks")
-    ax.legend(loc="best", fontsize="small")
-    return ax

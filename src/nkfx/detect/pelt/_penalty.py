@@ -61,12 +61,47 @@ import numpy as np
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
 __all__ = [
-    "COSTS", "NAMED", "PHI_MAX", "Ar1Noise", "PenaltySpec", "ar1_noise", "noise_variance",
+    "COSTS",
+    "COST_TABLE",
+    "NAMED",
+    "PHI_MAX",
+    "Ar1Noise",
+    "Cost",
+    "PenaltySpec",
+    "ar1_noise",
+    "noise_variance",
     "resolve_penalty",
 ]
 
-#: Cost names (kernels in :mod:`._costs` and :mod:`._robust`, which import numba).
-COSTS: tuple[str, ...] = ("l2", "normal", "biweight")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What PELT needs to know of a segment cost: adding a cost is one entry and one kernel."""
+
+    kernel: str  # "prefix": code ``code`` of _costs.segment_cost; "biweight": _robust's solvers
+    code: int  # kernel code in _costs (-1 when the cost has its own solvers)
+    n_params: int  # parameters per segment, the p of the named penalties
+    min_segment: int  # fewest observations a segment can hold
+    noise_scaled: bool  # named penalties are multiples of the noise variance (else likelihood units)
+    fpop: bool  # functional pruning applies (with a constant penalty)
+    var_floor: bool  # segment variances are floored at VAR_FLOOR_FACTOR x the noise variance
+    unit: str  # what the cost, and so a penalty, is measured in (said in the notes)
+    why_min: str = ""  # said when min_size is below min_segment
+
+
+#: Every segment cost, read by each check of a cost (kernels in :mod:`._costs` and
+#: :mod:`._robust`, which import numba; this table does not).
+COST_TABLE: dict[str, Cost] = {
+    "l2": Cost("prefix", 0, n_params=1, min_segment=1, noise_scaled=True, fpop=True,
+               var_floor=False, unit="RSS"),
+    "normal": Cost("prefix", 1, n_params=2, min_segment=2, noise_scaled=False, fpop=False,
+                   var_floor=True, unit="2 x log-likelihood",
+                   why_min=" (a variance needs two observations)"),
+    "biweight": Cost("biweight", -1, n_params=1, min_segment=1, noise_scaled=True, fpop=True,
+                     var_floor=False, unit="capped squared deviations"),
+}
+COSTS: tuple[str, ...] = tuple(COST_TABLE)
 NAMED: tuple[str, ...] = ("bic", "bic-lrv", "mbic")
 #: Largest AR(1) coefficient ``"bic-lrv"`` uses (long-run variance at most 19 x marginal).
 PHI_MAX = 0.9
@@ -74,7 +109,6 @@ PHI_MAX = 0.9
 MAX_LAG = 10
 _PHI_GRID = np.linspace(0.0, PHI_MAX, 91)
 _MAD_TO_SD = 1.4826  # 1 / Phi^{-1}(3/4): MAD of a normal sample -> its standard deviation
-_PARAMS = {"l2": 1, "normal": 2, "biweight": 1}
 _CHOICES = "'bic', 'bic-lrv', 'mbic' or a positive number"
 
 
@@ -165,8 +199,8 @@ def resolve_penalty(penalty: Any, *, cost: str, y: np.ndarray) -> PenaltySpec:
     if isinstance(penalty, str):
         if penalty not in NAMED:
             raise NkfxValueError(f"penalty must be one of {_CHOICES}; got {penalty!r}")
-        p = _PARAMS[cost]
-        scaled = cost != "normal"
+        p = COST_TABLE[cost].n_params
+        scaled = COST_TABLE[cost].noise_scaled
         log_n = math.log(max(n, 2))
         if penalty == "bic-lrv":
             scale = noise.lrv if scaled else noise.inflation

@@ -143,12 +143,13 @@ def chow_test(
             null,
             params,
             {},
-            (*notes, _CONSTANT_TEST_NOTE),
+            (*prep.notes, *notes, _CONSTANT_TEST_NOTE),
         )
     result = ft.chow(prep.y, prep.X, b=j - 1, hac=hac, **boot_args(boot))
     from nkfx.detect.ftests._single import bootstrap_note
 
-    return make_test_result(result, prep, "Chow", null, params, (*notes, *bootstrap_note(result)))
+    return make_test_result(result, prep, "Chow", null, params,
+                            (*prep.notes, *notes, *bootstrap_note(result)))
 
 
 def _coef_words(model: str) -> str:
@@ -267,7 +268,8 @@ def sup_f_test(
     if exact_fit(prep):
         nan = float("nan")
         return TestResult(
-            "supF", nan, nan, (float(prep.k),), {}, None, None, null, params, {}, (_CONSTANT_TEST_NOTE,)
+            "supF", nan, nan, (float(prep.k),), {}, None, None, null, params, {},
+            (*prep.notes, _CONSTANT_TEST_NOTE),
         )
     if stop_after is not None and (isinstance(stop_after, bool) or not isinstance(stop_after, int)
                                    or stop_after < 1):
@@ -279,4 +281,5 @@ def sup_f_test(
     result = ft.sup_f(prep.y, prep.X, h=h, hac=hac, stop_after=stop_after, **boot_args(boot))
     from nkfx.detect.ftests._single import bootstrap_note
 
-    return make_test_result(result, prep, "supF", null, params, bootstrap_note(result))
+    return make_test_result(result, prep, "supF", null, params,
+                            (*prep.notes, *bootstrap_note(result)))

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.ticker import Locator
 
-__all__ = ["CITY_STYLES", "add_below", "add_credit", "add_proxy", "as_axes_list", "city_style",
-           "format_rate_axis", "is_axes", "legend_outside", "new_axes", "nice_log_ticks", "robust_limits",
-           "save_figure", "take_below", "tidy"]
+# Public: the city styles and the legend rule every figure shares. The other helpers build
+# nkfx's own figures and may change without notice.
+__all__ = ["CITY_STYLES", "city_style", "legend_outside"]
 
 #: Colour and marker of each city, the same in every panel and figure. Event spans use
 #: grey, orange and purple (:data:`nkfx.plotting.STATUS_COLOURS`), so cities avoid them.
@@ -81,6 +81,29 @@ def legend_outside(ax: Axes, drop: Sequence[str] = (), **kwargs: Any) -> None:
     Entries: the labelled artists of ``ax``, then the proxies of :func:`add_proxy`
     (one per event status, ...), without the labels in ``drop``. An older legend
     of ``ax`` is replaced; with no entries left, ``ax`` has no legend.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes whose legend to place.
+    drop : sequence of str, optional
+        Labels to leave out of the legend.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.legend`; they override the placement.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from nkfx.plotting import legend_outside
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([1, 2], [3, 4], label="Hyesan")
+    >>> _ = ax.plot([1, 2], [4, 5], label="trend")
+    >>> legend_outside(ax, drop=["trend"])
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['Hyesan']
+    >>> plt.close(fig)
     """
     handles, labels = ax.get_legend_handles_labels()
     for proxy in _PROXIES.get(ax, []):
