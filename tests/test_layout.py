@@ -26,7 +26,7 @@ SRC = Path(nkfx.__file__).parent
 #: results by protocol and imports no stage, so every stage's ``.plot()`` may call it.
 STAGES = {
     "nkfx.errors": 0, "nkfx._typing": 0, "nkfx._validate": 0, "nkfx._version": 0, "nkfx.names": 0,
-    "nkfx.schema": 0, "nkfx._groups": 0, "nkfx._json": 0, "nkfx._series": 0,
+    "nkfx.schema": 0, "nkfx._groups": 0, "nkfx._json": 0, "nkfx._series": 0, "nkfx.summary": 0,
     "nkfx.plotting": 1,
     "nkfx.ingest": 2,
     "nkfx.datasets": 3, "nkfx.clean": 3,

@@ -33,11 +33,11 @@ from nkfx._json import jsonable
 from nkfx._validate import check_positive, check_type, to_timedelta
 from nkfx.detect import Breaks, detect
 from nkfx.errors import InsufficientDataError, NkfxValueError
+from nkfx.summary import Summary
 from nkfx.transform import _daily, city_spread
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from statsmodels.iolib.summary import Summary
 
 __all__ = [
     "BandTAR",
@@ -518,7 +518,7 @@ class HalfLife:
             "lr_random_walk": self.lr_random_walk}])
 
     def summary(self) -> Summary:
-        """Return a statsmodels ``Summary`` (``as_text()``, ``as_html()``).
+        """Return the :class:`~nkfx.summary.Summary` (text; ``as_latex()``, ``as_html()``).
 
         Examples
         --------
@@ -591,14 +591,14 @@ def _fmt(value: float, spec: str = ".1f") -> str:
 
 
 def _summary(title: str, rows: list[tuple[str, str]], notes: list[str]) -> Summary:
-    from statsmodels.iolib.summary import Summary
+    from statsmodels.iolib.summary import Summary as SmSummary
     from statsmodels.iolib.table import SimpleTable
 
-    out = Summary()
+    out = SmSummary()
     out.tables.append(SimpleTable([[v] for _, v in rows], stubs=[k for k, _ in rows], title=title))
     if notes:
         out.add_extra_txt([f"- {n}" for n in notes])
-    return out
+    return Summary.from_statsmodels(out)
 
 
 def _plot_spread(spread: pd.Series, ax: Axes | None, **kwargs: Any) -> Axes:
@@ -977,7 +977,7 @@ class BandTAR:
         return result
 
     def summary(self) -> Summary:
-        """Return a statsmodels ``Summary`` (``as_text()``, ``as_html()``).
+        """Return the :class:`~nkfx.summary.Summary` (text; ``as_latex()``, ``as_html()``).
 
         Examples
         --------

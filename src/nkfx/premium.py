@@ -34,6 +34,7 @@ from nkfx._groups import NO_CITY, checked_rates, day_numbers
 from nkfx._validate import check_option, check_type, to_timedelta
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import REDENOMINATION_DATE
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -181,8 +182,8 @@ class Premium:
                 "params": dict(self.params), "notes": list(self.notes),
                 "official": _records(self.official), "table": _records(self.table)}
 
-    def summary(self) -> str:
-        """Return a text summary: per rate type and city, the reports, quotes used and premium range.
+    def summary(self) -> Summary:
+        """Return the :class:`~nkfx.summary.Summary`: per rate type and city, reports, quotes and premia.
 
         Examples
         --------
@@ -212,7 +213,7 @@ class Premium:
             f"{_ymd(d)} {r:g} ({k})" for d, r, k in
             zip(self.official["date"], self.official["rate"], self.official["rate_type"], strict=True)))
         lines.extend(f"  note: {n}" for n in self.notes)
-        return "\n".join(lines)
+        return Summary.from_text("\n".join(lines), {"Official quotes": self.official})
 
     def plot(self, ax: Any = None, *, city: str | None = None, rate_type: str | None = None,
              **kwargs: Any) -> Axes:

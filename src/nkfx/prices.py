@@ -47,10 +47,10 @@ from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.names import canonical_currency, canonical_good
 from nkfx.resampling import resample
 from nkfx.schema import select, validate_rates
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from statsmodels.iolib.summary import Summary
 
 __all__ = ["PassThrough", "pass_through"]
 
@@ -164,7 +164,7 @@ class PassThrough:
         return result
 
     def summary(self) -> Summary:
-        """Return a statsmodels ``Summary``: setup, lag coefficients, regimes and break test.
+        """Return the :class:`~nkfx.summary.Summary`: setup, lag coefficients, regimes and break test.
 
         Examples
         --------
@@ -507,11 +507,11 @@ def _break_test(y: np.ndarray, X: np.ndarray, dates: pd.DatetimeIndex,
 
 
 def _summarize(res: PassThrough) -> Summary:
-    from statsmodels.iolib.summary import Summary
+    from statsmodels.iolib.summary import Summary as SmSummary
     from statsmodels.iolib.table import SimpleTable
 
     p = res.params
-    smry = Summary()
+    smry = SmSummary()
     first, last = res.data.index[res.data["used"]][[0, -1]]
     setup = [["Price / rate", f"{p['good']} / {p['currency']} ({p['city'] or 'one series'})"],
              ["Calendar", f"{p['freq']} bins, {p['how']} of reports, no filling"],
@@ -541,7 +541,7 @@ def _summarize(res: PassThrough) -> Summary:
             f"intercept may shift too).", *res.notes])
     elif res.notes:
         smry.add_extra_txt(list(res.notes))
-    return smry
+    return Summary.from_statsmodels(smry)
 
 
 def _plot(res: PassThrough, ax: Axes | None, **kwargs: Any) -> Axes:

@@ -13,6 +13,7 @@ import pandas as pd
 from nkfx._groups import checked_rates, day_numbers, group_codes
 from nkfx._validate import check_option, check_type, to_timedelta
 from nkfx.errors import DataQualityWarning, NkfxValueError
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -92,8 +93,8 @@ class SourceBias:
                 "confidence": self.confidence, "n_boot": self.n_boot, "seed": self.seed,
                 "table": table.to_dict(orient="records")}
 
-    def summary(self) -> str:
-        """Return the table as text with a one-line header.
+    def summary(self) -> Summary:
+        """Return the :class:`~nkfx.summary.Summary`: the table as text with a one-line header.
 
         Examples
         --------
@@ -110,7 +111,8 @@ class SourceBias:
                 f"{self.confidence:.0%} CI of the median log ratio: bootstrap with "
                 f"{self.n_boot} draws, seed {self.seed}; normal approximation above "
                 f"{_MAX_BOOTSTRAP} pairs)")
-        return head + "\n" + self.table.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+        text = head + "\n" + self.table.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+        return Summary.from_text(text, {"Source bias": self.table})
 
     def __repr__(self) -> str:
         return self.summary()

@@ -19,6 +19,7 @@ import pandas as pd
 from nkfx._validate import check_positive, to_timestamp
 from nkfx.errors import NkfxTypeError, NkfxValueError
 from nkfx.schema import RATE_COLUMNS
+from nkfx.summary import Summary
 
 __all__ = ["Break", "Simulation", "simulate"]
 
@@ -84,8 +85,8 @@ class Simulation:
         """
         return self.rates.copy()
 
-    def summary(self) -> str:
-        """Return a short text description of what was simulated.
+    def summary(self) -> Summary:
+        """Return the :class:`~nkfx.summary.Summary` of what was simulated (the true breaks as a table).
 
         Examples
         --------
@@ -94,15 +95,19 @@ class Simulation:
         Simulation(seed=0): 1179 observations, 3 cities, 2 sources, 2018-01-15 to 2024-11-29; ...
         """
         counts = self.anomalies["kind"].value_counts().to_dict()
-        return (
+        text = (
             f"Simulation(seed={self.params['seed']}): {len(self.rates)} observations, "
             f"{self.rates['city'].nunique()} cities, {self.rates['source'].nunique()} sources, "
             f"{self.rates['date'].min():%Y-%m-%d} to {self.rates['date'].max():%Y-%m-%d}; "
             f"{len(self.truth)} true (city, currency) breaks; anomalies {counts}"
         )
+        return Summary.from_text(text, {"True breaks": self.truth})
 
     def __repr__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
 
 
 def simulate(

@@ -9,10 +9,9 @@ import pandas as pd
 
 from nkfx._json import fmt_date
 from nkfx.detect._prepare import DAYS_PER_YEAR
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
-    from statsmodels.iolib.summary import Summary
-
     from nkfx.detect.results import Breaks, TestResult
 
 
@@ -49,9 +48,9 @@ def _table(rows: list[list[str]], headers: list[str] | None, title: str) -> Any:
 
 def summarize_breaks(res: Breaks) -> Summary:
     """Build the summary of a :class:`Breaks` result."""
-    from statsmodels.iolib.summary import Summary
+    from statsmodels.iolib.summary import Summary as SmSummary
 
-    smry = Summary()
+    smry = SmSummary()
     smry.tables.append(_setup_table(res))
     smry.tables.append(_breaks_table(res))
     smry.tables.append(_segments_table(res))
@@ -59,7 +58,7 @@ def summarize_breaks(res: Breaks) -> Summary:
     if res.tests:
         smry.tables.append(_tests_table(list(res.tests.values()), "Tests"))
     smry.add_extra_txt([*res.notes, CONVENTION])
-    return smry
+    return Summary.from_statsmodels(smry)
 
 
 def _setup_table(res: Breaks) -> Any:
@@ -218,9 +217,9 @@ def _tests_table(tests: list[TestResult], title: str) -> Any:
 
 def summarize_test_result(test: TestResult) -> Summary:
     """Build the summary of a :class:`TestResult`."""
-    from statsmodels.iolib.summary import Summary
+    from statsmodels.iolib.summary import Summary as SmSummary
 
-    smry = Summary()
+    smry = SmSummary()
     smry.tables.append(_tests_table([test], f"{test.name} test"))
     rows = [["Null hypothesis", test.null], ["df", ", ".join(f"{d:g}" for d in test.df)]]
     rows += [[f"crit. value {lvl:g}", _num(v)] for lvl, v in sorted(test.critical_values.items())]
@@ -232,4 +231,4 @@ def summarize_test_result(test: TestResult) -> Summary:
     rows += [[str(k), _plain(v)] for k, v in test.params.items()]
     smry.tables.append(_table(rows, None, "Details"))
     smry.add_extra_txt([*test.notes, CONVENTION])
-    return smry
+    return Summary.from_statsmodels(smry)

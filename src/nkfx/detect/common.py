@@ -32,10 +32,10 @@ from nkfx.detect._prepare import fmt_date
 from nkfx.detect.ftests._hac import hac_meat, hac_vcov
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import select
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from statsmodels.iolib.summary import Summary
 
 __all__ = ["CommonBreaks", "detect_common"]
 
@@ -125,7 +125,7 @@ class CommonBreaks:
         return result
 
     def summary(self) -> Summary:
-        """Return a statsmodels ``Summary``: setup, common breaks, and each series' part.
+        """Return the :class:`~nkfx.summary.Summary`: setup, common breaks, and each series' part.
 
         Examples
         --------
@@ -595,7 +595,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _summarize(res: CommonBreaks) -> Summary:
-    from statsmodels.iolib.summary import Summary
+    from statsmodels.iolib.summary import Summary as SmSummary
     from statsmodels.iolib.table import SimpleTable
 
     p = res.params
@@ -604,7 +604,7 @@ def _summarize(res: CommonBreaks) -> Summary:
              ["Model", "mean shift in log rate, common dates"],
              ["Breaks", f"{len(res.breaks)} (n_breaks={p['n_breaks']!r})"],
              ["Min. reports per regime", str(p["h"])]]
-    out = Summary()
+    out = SmSummary()
     out.tables.append(SimpleTable(setup, title="Common breaks"))
     rows = [[str(r["break"]), fmt_date(r["last_old"]), fmt_date(r["first_new"]),
              f"{_fmt(r['ci_lower'], '%Y-%m-%d')} to {_fmt(r['ci_upper'], '%Y-%m-%d')}",
@@ -626,7 +626,7 @@ def _summarize(res: CommonBreaks) -> Summary:
     out.add_extra_txt(["One common date: p is the bootstrap p-value of one common date "
                        "against a date per series (small = the series broke apart).",
                        *res.notes])
-    return out
+    return Summary.from_statsmodels(out)
 
 
 def _plot(res: CommonBreaks, ax: Axes | None, **kwargs: Any) -> Axes:

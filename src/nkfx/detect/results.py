@@ -18,10 +18,10 @@ import pandas as pd
 
 from nkfx._json import jsonable
 from nkfx.detect._prepare import fmt_date, fmt_dates
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from statsmodels.iolib.summary import Summary
 
 __all__ = ["Breaks", "TestResult"]
 
@@ -85,7 +85,7 @@ class TestResult:
     notes: tuple[str, ...] = ()
 
     def summary(self) -> Summary:
-        """Return a statsmodels ``Summary`` (``as_text()``, ``as_html()``).
+        """Return the :class:`~nkfx.summary.Summary` (text; ``as_latex()``, ``as_html()``).
 
         Examples
         --------
@@ -376,7 +376,7 @@ class Breaks:
         return result
 
     def summary(self) -> Summary:
-        """Return a statsmodels ``Summary``: setup, breaks, segments, criteria and tests.
+        """Return the :class:`~nkfx.summary.Summary`: setup, breaks, segments, criteria and tests.
 
         Examples
         --------

@@ -12,6 +12,7 @@ import pandas as pd
 from nkfx._json import jsonable
 from nkfx._validate import to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -77,8 +78,8 @@ class BreakMatch:
             "recall": self.recall, "tolerance_days": self.tolerance / pd.Timedelta(days=1)})
         return out
 
-    def summary(self) -> str:
-        """Return a text summary: precision, recall, then each break with its nearest event.
+    def summary(self) -> Summary:
+        """Return the :class:`~nkfx.summary.Summary`: precision, recall, each break and its nearest event.
 
         Examples
         --------
@@ -93,7 +94,11 @@ class BreakMatch:
             when = "before" if r["lag_days"] < 0 else "after"
             lines.append(f"  break {r['date'].date()}: {abs(r['lag_days']):.0f} days {when} {r['event_id']}"
                          + (" (matched)" if r["matched"] else ""))
-        return "\n".join(lines)
+        table = self.breaks[["date", "event_id", "lag_days", "matched"]]
+        return Summary.from_text("\n".join(lines), {"Breaks and their nearest events": table})
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Plot the lag of each break to its nearest event (days; negative = before the event).

@@ -23,6 +23,7 @@ from nkfx._validate import check_option, check_positive, check_type, to_timedelt
 from nkfx.detect._bocpd import BocpdResult, Prior, bocpd, gap_hazard, window_probability
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import select, validate_rates
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -428,8 +429,8 @@ class ChangeProbability:
                                          "params": self.params, "notes": list(self.notes)})
         return out
 
-    def summary(self) -> str:
-        """Return a text summary: data, options, and the dates most likely to start a regime.
+    def summary(self) -> Summary:
+        """Return the :class:`~nkfx.summary.Summary`: data, options, the dates likeliest to start a regime.
 
         Examples
         --------
@@ -459,7 +460,8 @@ class ChangeProbability:
                          zip(pd.DatetimeIndex(top.index), top.to_numpy(), strict=True)) or "none"),
         ]
         lines.extend(f"  note: {n}" for n in self.notes)
-        return "\n".join(lines)
+        table = pd.DataFrame({"date": pd.DatetimeIndex(top.index), "probability": top.to_numpy()})
+        return Summary.from_text("\n".join(lines), {"Dates with P(change) >= 0.5": table})
 
     def plot(self, ax: Axes | None = None, series: bool = True, **kwargs: Any) -> Axes:
         """Plot the change probability by date (stems) under the modelled series.

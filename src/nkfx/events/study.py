@@ -22,6 +22,7 @@ import pandas as pd
 from nkfx._json import jsonable
 from nkfx._validate import check_option
 from nkfx.errors import NkfxValueError
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -800,8 +801,8 @@ class EventStudy:
                              "diff_abnormal_se": math.hypot(row["abnormal_se"], r["abnormal_se"])})
         return pd.DataFrame(rows)
 
-    def summary(self) -> str:
-        """Return a text table: two lines per event and series, then the notes.
+    def summary(self) -> Summary:
+        """Return the :class:`~nkfx.summary.Summary`: two lines per event and series, then the notes.
 
         The first line is the jump between the reports that bracket the event (the move a
         reader of the reports sees), the second the change of window means beside it.
@@ -840,7 +841,9 @@ class EventStudy:
             if isinstance(r.get("note"), str) and r["note"]:
                 lines.append(f"      note: {r['note']}")
         lines.extend(f"  note: {n}" for n in self.notes)
-        return "\n".join(lines)
+        table = self.results[["event_id", "city", "currency", "before_date", "after_date", "jump_pct",
+                              "jump_placebo_pvalue", "change", "change_se", "pvalue", "placebo_pvalue"]]
+        return Summary.from_text("\n".join(lines), {"Event study": table})
 
     def plot(self, ax: Axes | None = None, kind: str = "path", **kwargs: Any) -> Axes:
         """Plot the study: the average path around the events (default) or a forest of events.

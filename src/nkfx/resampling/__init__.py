@@ -29,6 +29,7 @@ from nkfx._typing import Aggregate
 from nkfx._validate import check_option, check_type, to_timedelta
 from nkfx.errors import NkfxValueError
 from nkfx.resampling._calendar import aggregate, bin_index, calendar, days_to_obs, fill
+from nkfx.summary import Summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -141,8 +142,8 @@ class Resampled:
                   for c in self.status.columns}
         return pd.DataFrame(counts, index=list(STATUSES)).astype("int64")
 
-    def summary(self) -> str:
-        """Return a short text description: calendar, parameters and status counts.
+    def summary(self) -> Summary:
+        """Return the :class:`~nkfx.summary.Summary`: calendar, parameters and status counts.
 
         Examples
         --------
@@ -159,7 +160,9 @@ class Resampled:
             f"{len(self.rates)} dates x {self.rates.shape[1]} cities, "
             f"{self.rates.index.min():%Y-%m-%d} to {self.rates.index.max():%Y-%m-%d}"
         )
-        return head + "\n" + self.counts().to_string()
+        counts = self.counts()
+        return Summary.from_text(head + "\n" + counts.to_string(),
+                                 {"Dates by status and city": counts.rename_axis("status").reset_index()})
 
     def __repr__(self) -> str:
         return self.summary()

@@ -1,0 +1,67 @@
+"""Every result's summary() is one type: text to read, LaTeX for papers, HTML (issue 15)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import nkfx
+from nkfx.datasets import load_observations, simulate
+from nkfx.detect.common import common_example
+from nkfx.markets import _example_rates, spread_band, spread_half_life
+from nkfx.premium import premium
+from nkfx.prices import pass_through, simulate_pass_through
+from nkfx.summary import Summary
+
+
+def _results() -> dict[str, Any]:
+    sim = simulate(seed=0)
+    yuan = nkfx.combine(load_observations())
+    hyesan = yuan.query("city == 'Hyesan' and currency == 'CNY'").set_index("date")["rate"]
+    market = pd.DataFrame({"date": pd.to_datetime(["2013-11-13", "2016-02-12"]), "city": "Hyesan",
+                           "currency": "USD", "rate": [8180.0, 8210.0], "source": "Daily NK"})
+    prices, rates = simulate_pass_through(n_months=60, seed=0)
+    return {
+        "Breaks": nkfx.detect(hyesan, "bai-perron"),
+        "TestResult": nkfx.chow_test(hyesan, at="2020-01-31"),
+        "CommonBreaks": nkfx.detect_common(common_example(), currency="USD", n_boot=0),
+        "EventStudy": nkfx.event_study(yuan, "hyesan_customs_rumour_2022", city="Hyesan",
+                                       currency="CNY", n_placebo=20),
+        "BreakMatch": nkfx.match_breaks(["2022-01-24"], "freight_train_resumes_2022"),
+        "ChangeProbability": nkfx.change_probability(hyesan),
+        "SourceBias": nkfx.source_bias(sim.rates),
+        "Simulation": sim,
+        "Resampled": nkfx.resample(sim.rates.query("currency == 'CNY' and source == 'Daily NK'"),
+                                   "W-SUN", wide=True),
+        "Premium": premium(market),
+        "PassThrough": pass_through(prices, rates, currency="USD", breaks=False),
+        "HalfLife": spread_half_life(_example_rates(), "Hyesan", "Pyongyang", currency="CNY"),
+        "BandTAR": spread_band(_example_rates(n=200), "Hyesan", "Pyongyang", currency="CNY", n_boot=19),
+    }
+
+
+RESULTS = _results()
+
+
+@pytest.mark.parametrize("name", list(RESULTS))
+def test_summary_is_one_type_with_latex_and_html(name: str) -> None:
+    res = RESULTS[name]
+    assert type(res).__name__ == name
+    s = res.summary()
+    assert isinstance(s, Summary)
+    assert isinstance(s, str)
+    assert s.as_text() == str(s)
+    assert len(s.splitlines()) >= 1
+    latex = s.as_latex()
+    # every table a tabular, balanced environments, no bare specials outside commands
+    assert latex.count("\\begin{tabular}") == len(s.tables) >= 1
+    assert latex.count("\\begin{") == latex.count("\\end{")
+    body = "\n".join(line for line in latex.splitlines() if not line.startswith("%"))  # comments
+    assert not re.search(r"(?<!\\)[%#$_]", body)  # every special character escaped
+    html = s.as_html()
+    assert html.startswith("<")
+    assert "<table" in html
+    assert res._repr_html_().startswith("<")
