@@ -65,3 +65,20 @@ def test_summary_is_one_type_with_latex_and_html(name: str) -> None:
     assert html.startswith("<")
     assert "<table" in html
     assert res._repr_html_().startswith("<")
+
+
+def test_every_result_has_the_whole_protocol() -> None:
+    import json
+
+    from nkfx.batch import BatchResult
+    from nkfx.batch.power import PowerStudy
+    from nkfx.ingest.result import Ingest
+
+    classes = [type(r) for r in RESULTS.values()] + [Ingest, BatchResult, PowerStudy]
+    for cls in classes:
+        missing = [m for m in ("summary", "to_frame", "to_dict", "plot", "_repr_html_")
+                   if not callable(getattr(cls, m, None))]
+        assert missing == [], cls.__name__
+    for name, res in RESULTS.items():
+        json.dumps(res.to_dict(), allow_nan=False)  # plain JSON types, no NaN
+        assert isinstance(res.to_frame(), pd.DataFrame), name

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from nkfx._json import jsonable
 from nkfx._validate import check_option
 from nkfx.batch._run import GroupKey, Outcome, execute, label, make_tasks, sort_key
 from nkfx.errors import NkfxTypeError, NkfxValueError
@@ -98,6 +99,23 @@ class BatchResult:
         ['city', 'currency', 'source', 'group', 'break']
         """
         return self.breaks.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return breaks, groups, failures and parameters as plain JSON types.
+
+        Examples
+        --------
+        >>> import json, nkfx
+        >>> from nkfx.datasets import simulate
+        >>> res = nkfx.detect_many(simulate(seed=1).rates, by=("city", "currency", "source"))
+        >>> d = res.to_dict()
+        >>> sorted(d), len(d["groups"]) == res.n_groups, len(json.dumps(d)) > 0
+        (['breaks', 'by', 'failures', 'groups', 'method', 'params', 'warnings'], True, True)
+        """
+        out: dict[str, Any] = jsonable({
+            "breaks": self.breaks, "groups": self.groups, "failures": self.failures,
+            "warnings": self.warnings, "by": list(self.by), "method": self.method, "params": self.params})
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Return one row per group: observations, status, number of breaks, error.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from nkfx._json import jsonable
 from nkfx._validate import to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
@@ -79,6 +80,21 @@ class PowerStudy:
         3
         """
         return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the table by cell, the series and the parameters as plain JSON types.
+
+        Examples
+        --------
+        >>> import nkfx
+        >>> study = nkfx.power_study(sizes=(0.1,), noise=(0.02,), spacing_days=(14,), n_series=3)
+        >>> d = study.to_dict()
+        >>> sorted(d), d["table"][0]["n_series"]
+        (['params', 'series', 'table'], 3)
+        """
+        out: dict[str, Any] = jsonable({"table": self.table, "series": self.series,
+                                        "params": self.params})
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Return the detection rates as a grid: sizes down, (noise, spacing) across.

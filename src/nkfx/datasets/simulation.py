@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from nkfx._json import jsonable
 from nkfx._validate import check_positive, to_timestamp
 from nkfx.errors import NkfxTypeError, NkfxValueError
 from nkfx.schema import RATE_COLUMNS
 from nkfx.summary import Summary
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["Break", "Simulation", "simulate"]
 
@@ -84,6 +88,58 @@ class Simulation:
         ((1179, 13), ['date', 'city', 'currency', 'rate', 'source'], 'true_rate')
         """
         return self.rates.copy()
+
+    def plot(self, ax: Axes | None = None, *, currency: str = "CNY", **kwargs: Any) -> Axes:
+        """Plot the simulated rates of one currency by city, with the true breaks dashed.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Axes to draw on; a new figure when omitted.
+        currency : str, default "CNY"
+            Currency to plot.
+        **kwargs
+            Passed to :func:`nkfx.plotting.plot_rates`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> from nkfx.datasets import simulate
+        >>> ax = simulate(seed=0).plot()
+        >>> ax.get_title(loc="left")
+        'Simulated KPW per CNY (seed 0): dashed lines are the true breaks'
+        """
+        from nkfx.plotting import city_style, plot_rates
+
+        ax = plot_rates(self.rates, ax=ax, currency=currency, **kwargs)
+        truth = self.truth[self.truth["currency"] == currency]
+        for date, cities in truth.groupby("date")["city"]:
+            # one city's break in its colour; a break several cities share in grey
+            one = len(set(cities)) == 1 and isinstance(cities.iloc[0], str)
+            colour = city_style(cities.iloc[0])["color"] if one else "0.3"
+            when: Any = date  # a date on a date axis
+            ax.axvline(when, color=colour, ls="--", lw=1.0, alpha=0.8)
+        ax.set_title(f"Simulated KPW per {currency} (seed {self.params['seed']}): dashed lines are "
+                     "the true breaks", loc="left", fontsize="medium")
+        return ax
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the rates, the true breaks, the anomalies and the parameters as plain JSON types.
+
+        Examples
+        --------
+        >>> from nkfx.datasets import simulate
+        >>> d = simulate(seed=0).to_dict()
+        >>> sorted(d), len(d["rates"]), d["truth"][0]["date"]
+        (['anomalies', 'params', 'rates', 'truth'], 1179, '2020-02-01')
+        """
+        out: dict[str, Any] = jsonable({"rates": self.rates, "truth": self.truth,
+                                        "anomalies": self.anomalies, "params": self.params})
+        return out
 
     def summary(self) -> Summary:
         """Return the :class:`~nkfx.summary.Summary` of what was simulated (the true breaks as a table).

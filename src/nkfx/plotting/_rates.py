@@ -320,11 +320,20 @@ def finish_rate_axis(ax: Axes, data: pd.DataFrame, log: bool, clip: bool, strip:
         hi = hi * (hi / lo) ** (strip / (1 - strip)) if log else hi + (hi - lo) * strip / (1 - strip)
     ax.set_ylim(lo, hi)
     rates = data["rate"].to_numpy(dtype=float)[out]
-    for rate, stamp in zip(rates, pd.DatetimeIndex(data["date"])[out], strict=True):
-        above = float(rate) > hi
+    stamps = pd.DatetimeIndex(data["date"])[out]
+    # A label is about a quarter of the axes wide: labels closer than that stack in rows.
+    near = 0.25 * float(days.max() - days.min() or 1.0)
+    placed: list[tuple[bool, float, int]] = []  # (above, day, row) of the labels so far
+    for i in np.argsort(np.asarray(stamps), kind="stable"):
+        rate, stamp = float(rates[i]), stamps[i]
+        above, day = rate > hi, float((stamp - pd.Timestamp("2000-01-01")) / pd.Timedelta(days=1))
+        taken = {row for a, d, row in placed if a == above and abs(day - d) < near}
+        row = min(set(range(len(taken) + 1)) - taken)
+        placed.append((above, day, row))
         when: Any = stamp  # a date on a date axis
-        ax.annotate(f"{'▲' if above else '▼'} {float(rate):,.0f} ({stamp:%Y-%m-%d}),"
+        step = 2 + 8 * row
+        ax.annotate(f"{'▲' if above else '▼'} {rate:,.0f} ({stamp:%Y-%m-%d}),"
                     " off the scale", (when, 1.0 if above else 0.0),
-                    xycoords=("data", "axes fraction"), xytext=(0, -2 if above else 2),
+                    xycoords=("data", "axes fraction"), xytext=(0, -step if above else step),
                     textcoords="offset points", ha="left", va="top" if above else "bottom",
                     fontsize=6.5, color="0.25", gid="nkfx-outlier")
