@@ -37,7 +37,10 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
+from nkfx._groups import NO_CITY
+from nkfx._json import jsonable
 from nkfx.errors import NkfxError
+from nkfx.schema import select
 
 __all__ = ["main"]
 
@@ -424,8 +427,6 @@ def read(args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
 
 def rates_of(args: argparse.Namespace) -> pd.DataFrame:
     """Return the accepted rates of FILE after the filters and ``--rate-type``."""
-    from nkfx.schema import select
-
     ingest, filters = read(args)
     rates: pd.DataFrame = ingest.rates
     if rates.empty:
@@ -463,10 +464,6 @@ def _print_json(obj: Any) -> None:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """``nkfx summary``: coverage table or JSON."""
-    from nkfx._groups import NO_CITY
-    from nkfx._json import jsonable
-    from nkfx.schema import select
-
     ingest, filters = read(args)
     table = ingest.summary()
     if filters:
@@ -610,7 +607,6 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     """``nkfx events``: the bundled catalogue."""
-    from nkfx._json import jsonable
     from nkfx.datasets import load_events
 
     events = load_events()

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nkfx._json import jsonable
 from nkfx._validate import check_option, check_type, to_timestamp
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.names import canonical_currency, canonical_good
@@ -151,8 +152,6 @@ class PassThrough:
         >>> sorted(d)[:4], json.loads(json.dumps(d)) == d
         (['break_test', 'coefficients', 'cumulative', 'cumulative_ci'], True)
         """
-        from nkfx._json import jsonable
-
         test = {k: v for k, v in self.break_test.items() if k != "path"}
         out = {
             "coefficients": self.coefficients, "cumulative": self.cumulative,

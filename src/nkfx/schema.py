@@ -36,7 +36,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from nkfx.errors import NkfxTypeError, SchemaError
+from nkfx.errors import NkfxTypeError, NkfxValueError, SchemaError
+from nkfx.names import canonical_city, canonical_currency
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -228,9 +229,6 @@ def select(
                   rate    source
     2022-12-12  1120.0  Daily NK
     """
-    from nkfx.errors import NkfxValueError  # local: keeps the import block short
-    from nkfx.names import canonical_city, canonical_currency
-
     validate_rates(rates)
     mask = pd.Series(True, index=rates.index)
     for column, wanted, canon in (

@@ -8,6 +8,8 @@ from typing import Literal
 
 import pandas as pd
 
+from nkfx._validate import check_option
+
 __all__ = ["EVENT_COLUMNS", "load_events", "load_observations", "load_official", "observations_path"]
 
 EVENT_COLUMNS = (
@@ -153,7 +155,6 @@ def load_official(old_won: Literal["divide", "reject"] = "divide") -> pd.DataFra
     >>> len(load_official(old_won="reject"))
     8
     """
-    from nkfx._validate import check_option
     from nkfx.ingest import read_rates
 
     check_option("old_won", old_won, ("divide", "reject"))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from nkfx._json import fmt_date
 from nkfx._series import median_per_date
+from nkfx._validate import check_option
 from nkfx._version import __version__
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import select
@@ -283,7 +284,6 @@ def resolve_pvalue(pvalue: Any, hac: bool, n_boot: Any, seed: Any) -> dict[str, 
     >>> resolve_pvalue("auto", True, 199, 0)
     {'pvalue_method': 'bootstrap', 'n_boot': 199, 'seed': 0}
     """
-    from nkfx._validate import check_option
     from nkfx.detect.ftests._bootstrap import check_bootstrap
 
     check_option("pvalue", pvalue, ("auto", "asymptotic", "bootstrap"))
@@ -315,8 +315,6 @@ def check_common(*, model: str, scale: str, hac: Any) -> None:
     ...
     nkfx.errors.NkfxTypeError: hac must be True or False; got 'yes'
     """
-    from nkfx._validate import check_option
-
     check_option("model", model, MODELS)
     check_option("scale", scale, SCALES)
     if not isinstance(hac, bool | np.bool_):

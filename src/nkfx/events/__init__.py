@@ -27,6 +27,7 @@ from nkfx.events.catalogue import (
 from nkfx.events.matching import BreakMatch, match_breaks
 from nkfx.events.probability import prepare_series, to_scale
 from nkfx.events.study import LONG_BRACKET_DAYS, EventStudy, Side, WindowSpec, run_event_study
+from nkfx.schema import select, validate_rates
 
 if TYPE_CHECKING:
     pass
@@ -110,7 +111,6 @@ def _series_list(
     if not isinstance(series_or_rates, pd.DataFrame):
         values, first_notes = prepare_series(series_or_rates, name="series_or_rates")
         return [(None, None, _calendar_days(values, first_notes))], first_notes
-    from nkfx.schema import select, validate_rates
 
     rates = validate_rates(series_or_rates, name="series_or_rates")
     if city is not None or currency is not None or source is not None:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nkfx._groups import NO_CITY
+from nkfx._json import jsonable
 from nkfx._series import median_per_date
 from nkfx._validate import check_option, check_positive, check_type, to_timedelta, to_timestamp
 from nkfx.detect._bocpd import BocpdResult, Prior, bocpd, gap_hazard, window_probability
@@ -423,8 +424,6 @@ class ChangeProbability:
         >>> d["table"][0]["date"], d["table"][0]["probability"]  # NaN on the first date -> None
         ('2011-11-27', None)
         """
-        from nkfx._json import jsonable
-
         out: dict[str, Any] = jsonable({"table": self.to_frame(), "log_evidence": self.log_evidence,
                                          "params": self.params, "notes": list(self.notes)})
         return out

@@ -9,6 +9,7 @@ import pandas as pd
 
 from nkfx._validate import check_option, to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError
+from nkfx.names import canonical_city
 from nkfx.plotting._rates import (
     draw_events,
     draw_series,
@@ -267,7 +268,6 @@ def _legend_without(ax: Axes, city: str, *, keep: bool) -> None:
 def _checked_cities(cities: Sequence[str], available: list[str], currency: str) -> list[str]:
     if isinstance(cities, str):
         raise NkfxTypeError(f"cities must be a sequence of city names; got the string {cities!r}")
-    from nkfx.names import canonical_city
 
     chosen = [canonical_city(c) for c in cities]
     unknown = [c for c in chosen if c not in available]

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from nkfx._validate import to_timestamp
 from nkfx.detect._prepare import (
     boot_args,
     check_common,
@@ -99,7 +100,6 @@ def chow_test(
     >>> res.notes[0][:45]
     'at=2021-05-20 is not an observation date; tes'
     """
-    from nkfx._validate import to_timestamp
     from nkfx.detect.ftests import _single as ft
 
     check_common(model=model, scale=scale, hac=hac)
