@@ -36,6 +36,8 @@ def penalty_path(
     ----------
     data : pandas.Series or pandas.DataFrame
         Rates with a DatetimeIndex, or a rate frame with ``city``/``currency``/``source``.
+        Several values on one date become their median, as in :func:`nkfx.detect` (whose
+        result's notes say how many; this table has no notes).
     city, currency, source : str, optional
         Select one series from a rate frame.
     scale : {"log", "level"}
