@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from nkfx.errors import NkfxTypeError
+
 if TYPE_CHECKING:
     from statsmodels.iolib.table import SimpleTable
 
@@ -79,8 +81,18 @@ class Summary(str):
         >>> from nkfx.summary import Summary
         >>> Summary.from_text("2 breaks").as_html()
         '<pre>2 breaks</pre>'
+        >>> Summary.from_text("2 breaks", {"Breaks": [1, 2]})
+        Traceback (most recent call last):
+        ...
+        nkfx.errors.NkfxTypeError: tables['Breaks'] must be a pandas DataFrame; got list
         """
+        if not isinstance(text, str):
+            raise NkfxTypeError(f"text must be a str; got {type(text).__name__}")
         frames = dict(tables or {})
+        for title, table in frames.items():
+            if not isinstance(table, pd.DataFrame):
+                raise NkfxTypeError(f"tables[{title!r}] must be a pandas DataFrame; got "
+                                    f"{type(table).__name__}")
         html = (f"<pre>{_html.escape(text)}</pre>" + "".join(
             f"<p><b>{_html.escape(title)}</b></p>{_cells(t).to_html(index=False, escape=True)}"
             for title, t in frames.items()))
