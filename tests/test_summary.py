@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -82,3 +83,13 @@ def test_every_result_has_the_whole_protocol() -> None:
     for name, res in RESULTS.items():
         json.dumps(res.to_dict(), allow_nan=False)  # plain JSON types, no NaN
         assert isinstance(res.to_frame(), pd.DataFrame), name
+
+
+def test_names_are_text_not_markup() -> None:
+    # A series or city named like markup must not become markup in a notebook or a paper.
+    rate = np.exp(RESULTS["Breaks"].series).rename("<script>x</script> & 100%")  # log -> KPW
+    s = nkfx.detect(rate, "bai-perron").summary()
+    assert "<script>" not in s.as_html()
+    assert "&lt;script&gt;" in s.as_html()
+    assert "100\\%" in s.as_latex()
+    assert "<th>" in s.as_html()  # header rows stay headers

@@ -118,12 +118,19 @@ class Summary(str):
         return "\n".join([*tables, *([_latex_block(notes)] if notes.strip() else [])])
 
     def as_html(self) -> str:
-        """Return the summary as HTML: the text as preformatted, then the tables."""
-        if self._source is not None:
-            return str(self._source.as_html())
-        if self._html is not None:
-            return self._html
-        return f"<pre>{_html.escape(self.as_text())}</pre>"
+        """Return the summary as HTML: the tables, then the text or notes, every cell escaped.
+
+        statsmodels' ``SimpleTable.as_html`` writes cells as they are, so a series or city
+        named ``<b>...`` would be markup in a notebook; here every cell is escaped.
+        """
+        if self._source is None:
+            if self._html is not None:
+                return self._html
+            return f"<pre>{_html.escape(self.as_text())}</pre>"
+        extra = self._source.extra_txt
+        notes = "\n".join(extra) if isinstance(extra, list | tuple) else str(extra or "")
+        body = "".join(_table_html(t) for t in self.tables)
+        return body + (f"<pre>{_html.escape(notes)}</pre>" if notes.strip() else "")
 
     def __repr__(self) -> str:
         return self.as_text()
@@ -140,6 +147,17 @@ def _latex_block(text: str) -> str:
     """Return ``text`` as LaTeX lines in a typewriter font, spaces and specials kept."""
     lines = [_latex_escape(line).replace(" ", "~") or "~" for line in text.splitlines()]
     return "\n".join(["\\begin{flushleft}\\ttfamily", " \\\\\n".join(lines), "\\end{flushleft}"])
+
+
+def _table_html(table: SimpleTable) -> str:
+    """Return a statsmodels ``SimpleTable`` as an HTML table with every cell escaped."""
+    rows = []
+    for row in table:
+        tag = "th" if getattr(row, "datatype", "") == "header" else "td"
+        cells = "".join(f"<{tag}>{_html.escape(str(cell.data))}</{tag}>" for cell in row)
+        rows.append(f"<tr>{cells}</tr>")
+    title = f"<caption>{_html.escape(str(table.title))}</caption>" if table.title else ""
+    return f'<table class="simpletable">{title}{"".join(rows)}</table>'
 
 
 def _cell(value: Any) -> str:
