@@ -48,6 +48,7 @@ from nkfx.premium import Premium, premium, premium_series
 from nkfx.prices import PassThrough, pass_through
 from nkfx.resampling import Resampled, resample
 from nkfx.schema import select, validate_rates
+from nkfx.summary import Summary
 from nkfx.transform import city_spread, cross_rate, log_rates, log_returns, rolling_volatility
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "Resampled",
     "SchemaError",
     "SourceBias",
+    "Summary",
     "TestResult",
     "UnknownCityWarning",
     "__version__",
