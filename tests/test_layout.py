@@ -11,6 +11,7 @@ import ast
 import importlib
 import inspect
 import pkgutil
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -50,8 +51,8 @@ def _modules() -> dict[str, Path]:
     return mods
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module -> nkfx modules it imports (at module level or in functions)."""
+def import_graph(only_in_functions: bool = False) -> dict[str, set[str]]:
+    """Module -> nkfx modules it imports (at module level or in functions, or only in functions)."""
     mods = _modules()
 
     def resolve(name: str) -> str | None:
@@ -62,12 +63,12 @@ def import_graph() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {m: set() for m in mods}
     for mod, path in mods.items():
         package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
-        todo: list[ast.AST] = [ast.parse(path.read_text(encoding="utf-8"))]
+        todo: list[tuple[ast.AST, bool]] = [(ast.parse(path.read_text(encoding="utf-8")), False)]
         while todo:
-            node = todo.pop()
+            node, in_function = todo.pop()
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
-                    todo.extend(child.orelse)
+                    todo.extend((c, in_function) for c in child.orelse)
                     continue
                 targets: list[str] = []
                 if isinstance(child, ast.Import):
@@ -80,7 +81,10 @@ def import_graph() -> dict[str, set[str]]:
                     targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in mods else base
                                for a in child.names]
                 else:
-                    todo.append(child)
+                    todo.append((child, in_function or isinstance(
+                        child, ast.FunctionDef | ast.AsyncFunctionDef)))
+                if only_in_functions and not in_function:
+                    continue
                 for target in targets:
                     hit = resolve(target)
                     if hit and hit.startswith("nkfx") and hit != mod:
@@ -146,7 +150,6 @@ def test_the_import_graph_has_no_circle() -> None:
     edges = import_graph()
     assert len(edges) > 70  # the whole package was read
     assert "nkfx.detect.ftests._hac" in edges["nkfx.detect.ftests._path"]  # edges are resolved
-    # ... and imports inside functions count: _criteria imports Bai-Perron's core when it runs
     assert "nkfx.detect.bai_perron._core" in edges["nkfx.detect.pelt._method"]
     assert cycles(edges) == []
 
@@ -155,6 +158,21 @@ def test_no_import_runs_back_up_the_flow() -> None:
     upward = sorted(f"{a} -> {b}" for a, targets in import_graph().items() for b in targets
                     if _stage(b) > _stage(a))
     assert upward == []
+
+
+def test_no_nkfx_import_hides_in_a_function() -> None:
+    # With no circle left, an import inside a function only hides a dependency (issue 15).
+    lazy = {a: sorted(b) for a, b in import_graph(only_in_functions=True).items() if b}
+    assert lazy == {}
+    assert "nkfx.detect.pelt._core" in import_graph()["nkfx.detect.pelt._method"]
+
+
+def test_import_nkfx_leaves_matplotlib_and_statsmodels_unloaded() -> None:
+    # Plotting and summaries load them when first used; `import nkfx` stays light.
+    code = ("import sys, nkfx; print(sorted(m for m in ('matplotlib', 'statsmodels', 'scipy.signal')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_plotting_imports_no_stage() -> None:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+import nkfx
+from nkfx import __version__
 from nkfx._demo_story import (
     AREA,
     CITIES,
@@ -43,6 +45,12 @@ from nkfx._demo_story import (
     with_area,
 )
 from nkfx._json import jsonable
+from nkfx.clean import combine
+from nkfx.datasets import load_events, observations_path
+from nkfx.ingest import read_rates
+from nkfx.ingest._text import spreadsheet_safe
+from nkfx.plotting import plot_breaks, plot_event_study, plot_probability, plot_rates
+from nkfx.plotting.style import legend_outside
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -117,7 +125,6 @@ def _save(fig: Figure, path: Path) -> str:
 def _story_figure(market: pd.DataFrame, events: pd.DataFrame, start: pd.Timestamp) -> Figure:
     import matplotlib.pyplot as plt
 
-    from nkfx.plotting import plot_rates
 
     lo, hi = start - pd.Timedelta("180D"), start + pd.Timedelta("240D")
     near = market[market["city"].isin([*CITIES, AREA]) & market["date"].between(lo, hi)]
@@ -135,10 +142,6 @@ def _story_figure(market: pd.DataFrame, events: pd.DataFrame, start: pd.Timestam
 
 
 def _read(out: Path, progress: _Progress) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    from nkfx.datasets import observations_path
-    from nkfx.ingest import read_rates
-    from nkfx.ingest._text import spreadsheet_safe
-
     progress(f"reading the bundled observations ({observations_path().name})")
     ingest = read_rates(observations_path(), old_won="reject")
     print(ingest)
@@ -159,7 +162,6 @@ def _read(out: Path, progress: _Progress) -> tuple[pd.DataFrame, pd.DataFrame, d
 def _rates_figure(market: pd.DataFrame, events: pd.DataFrame) -> Figure:
     import matplotlib.pyplot as plt
 
-    from nkfx.plotting import plot_rates
 
     fig, axes = plt.subplots(2, 1, figsize=(11, 9), sharex=True, layout="constrained")
     sources = ", ".join(market["source"].value_counts().index[:4])
@@ -176,10 +178,6 @@ def _story_figures(out: Path, combined: pd.DataFrame, found: dict[str, Any], stu
                    start: pd.Timestamp) -> list[str]:
     import matplotlib.pyplot as plt
 
-    import nkfx
-    from nkfx.datasets import load_events
-    from nkfx.plotting import plot_breaks, plot_event_study, plot_probability
-    from nkfx.plotting.style import legend_outside
 
     credit = "Data: cited reports bundled with nkfx (Daily NK, Asia Press and others)"
     names = [_save(_story_figure(with_area(combined), load_events(), start), out / "hyesan_story.png")]
@@ -211,8 +209,6 @@ def _story_figures(out: Path, combined: pd.DataFrame, found: dict[str, Any], stu
 
 def _write(out: Path, info: dict[str, Any], table: pd.DataFrame, sections: list[list[str]],
            conclusions: list[str], figures: list[str], results: dict[str, Any]) -> None:
-    from nkfx import __version__
-
     lines = [f"# nkfx demo: the Hyesan customs rumour of late 2022 (nkfx {__version__})", "",
              "In late 2022 rumours that the Hyesan customs house would reopen were reported to push "
              "the yuan up in Hyesan while the dollar barely moved. This report tests that story on "
@@ -235,8 +231,6 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from nkfx.clean import combine
-    from nkfx.datasets import load_events
 
     parser = argparse.ArgumentParser(prog="nkfx-demo", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("nkfx-report"), help="output folder")

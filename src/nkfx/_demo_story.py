@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+import nkfx
+
 if TYPE_CHECKING:
     from nkfx.events import EventStudy
 
@@ -74,8 +76,6 @@ def series_counts(market: pd.DataFrame) -> pd.Series:
 
 def detect_all(market: pd.DataFrame, counts: pd.Series) -> dict[str, Any]:
     """Run Bai-Perron on every series with at least MIN_OBS dates; give a reason for the others."""
-    import nkfx
-
     out: dict[str, Any] = {}
     for (city, currency), n in zip(counts.index, counts.to_numpy(), strict=True):
         key = f"{city}/{currency}"
@@ -134,8 +134,6 @@ def with_area(combined: pd.DataFrame) -> pd.DataFrame:
 
 def event_and_probability(combined: pd.DataFrame, start: pd.Timestamp) -> tuple[EventStudy, pd.DataFrame]:
     """Run the event study in both cities and currencies, and P(change) in a ±30-day window."""
-    import nkfx
-
     pair = combined[combined["city"].isin(CITIES)]
     study = nkfx.event_study(pair, EVENT_ID, **STUDY, n_placebo=500, seed=0)
     rows = {}

@@ -37,9 +37,20 @@ from typing import Any, NoReturn
 
 import pandas as pd
 
+from nkfx import __version__
+from nkfx._demo_story import report_jump_pct
 from nkfx._groups import NO_CITY
 from nkfx._json import jsonable
+from nkfx.clean import combine
+from nkfx.datasets import load_events, observations_path
+from nkfx.detect import detect
 from nkfx.errors import NkfxError
+from nkfx.events import event_study, match_breaks
+from nkfx.events.probability import change_probability
+from nkfx.ingest import read_rates
+from nkfx.ingest._table import ColumnClashError
+from nkfx.plotting import plot_cities, plot_rates
+from nkfx.plotting.style import save_figure
 from nkfx.schema import select
 
 __all__ = ["main"]
@@ -146,8 +157,6 @@ def _one_line(exc: BaseException | Warning | str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argparse parser of the ``nkfx`` command (sub-commands and their options)."""
-    from nkfx import __version__
-
     parser = _Parser(prog="nkfx", description="North Korean market exchange rates: summaries, "
                      "structural breaks, events and figures.")
     parser.add_argument("--version", action="version", version=f"nkfx {__version__}")
@@ -383,8 +392,6 @@ def _column(text: str) -> tuple[str, str]:
 
 def source_file(args: argparse.Namespace) -> Path:
     """FILE, or the bundled observations with ``--bundled`` (exactly one of them)."""
-    from nkfx.datasets import observations_path
-
     if args.bundled and args.file is not None:
         raise UsageError(f"give FILE or --bundled, not both (got '{args.file}' and --bundled)")
     if args.bundled:
@@ -403,9 +410,6 @@ def read(args: argparse.Namespace) -> tuple[Any, dict[str, str]]:
     ``--city``/``--currency``/``--source-name`` are first given to ``read_rates`` as
     constants; one the file has as a column becomes a filter instead.
     """
-    from nkfx.ingest import read_rates
-    from nkfx.ingest._table import ColumnClashError
-
     path = source_file(args)
     columns = dict(args.column) if args.column else None
     constants = {k: getattr(args, k) for k in ("city", "currency", "source_name")
@@ -491,16 +495,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def combined_series(rates: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per date, city and currency (median of the reports); the number of dates merged."""
-    from nkfx.clean import combine
-
     several = int(rates.groupby(["date", "city", "currency"], dropna=False).size().gt(1).sum())
     return combine(rates), several
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
     """``nkfx detect``: breaks of one series as a summary table or JSON."""
-    from nkfx.detect import detect
-
     if args.city is None or args.currency is None:
         raise UsageError("detect needs --city and --currency (see 'nkfx detect --help')")
     options = detect_options(args)
@@ -532,7 +532,6 @@ def _draw(result: Any, path: Path | None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from nkfx.plotting.style import save_figure
 
     ax = result.plot()
     save_figure(ax[0] if isinstance(ax, list | tuple) else ax, path)
@@ -541,8 +540,6 @@ def _draw(result: Any, path: Path | None) -> None:
 
 def cmd_event_study(args: argparse.Namespace) -> int:
     """``nkfx event-study``: the study's summary or JSON."""
-    from nkfx.events import event_study
-
     target = figure_path(args.output) if args.output is not None else None
     rates = one_series(args)
     study = event_study(rates, args.event, city=args.city, currency=args.currency,
@@ -557,8 +554,6 @@ def cmd_event_study(args: argparse.Namespace) -> int:
 
 def cmd_probability(args: argparse.Namespace) -> int:
     """``nkfx probability``: the summary, or P(change) in a window, or JSON."""
-    from nkfx.events.probability import change_probability
-
     target = figure_path(args.output) if args.output is not None else None
     rates = one_series(args)
     cp = change_probability(rates, city=args.city, currency=args.currency,
@@ -580,9 +575,6 @@ def cmd_probability(args: argparse.Namespace) -> int:
 
 def cmd_match(args: argparse.Namespace) -> int:
     """``nkfx match``: breaks of one series against the event catalogue."""
-    from nkfx.detect import detect
-    from nkfx.events import match_breaks
-
     options = detect_options(args)
     rates = one_series(args)
     res = detect(rates, args.method, city=args.city, currency=args.currency, **options)
@@ -596,8 +588,6 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     """``nkfx data path [NAME]``: the path of a bundled file."""
-    from nkfx.datasets import observations_path
-
     files = {"observations": observations_path(),
              "events": observations_path().with_name("events.csv"),
              "official": observations_path().with_name("official_rates.csv")}
@@ -607,8 +597,6 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     """``nkfx events``: the bundled catalogue."""
-    from nkfx.datasets import load_events
-
     events = load_events()
     if args.json:
         _print_json(jsonable(events))
@@ -640,9 +628,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nkfx.datasets import load_events
-    from nkfx.plotting import plot_rates
-    from nkfx.plotting.style import save_figure
 
     target = figure_path(args.output)
     rates = rates_of(args)
@@ -757,9 +742,6 @@ def write_report(rates: pd.DataFrame, args: argparse.Namespace) -> int:
 
 def _one_series(rates: pd.DataFrame, city: str, currency: str, args: argparse.Namespace,
                 out: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    from nkfx.detect import detect
-    from nkfx.plotting.style import save_figure
-
     options = detect_options(args)
     row: dict[str, Any] = {"city": city, "currency": currency}
     try:
@@ -787,8 +769,6 @@ def _break_text(res: Any, row: pd.Series) -> str:
     The jump between the last report of the old regime and the first of the new leads; a
     mean-shift method's difference of regime means (``jump_pct``) follows it.
     """
-    from nkfx._demo_story import report_jump_pct
-
     text = f"{row['first_new']:%Y-%m-%d} ({report_jump_pct(res, row):+.0f}% between reports"
     if res.method in ("bai-perron", "pelt") and pd.notna(row.get("jump_pct")):
         text += f"; regime means {row['jump_pct']:+.0f}%"
@@ -797,10 +777,6 @@ def _break_text(res: Any, row: pd.Series) -> str:
 
 def _overview(rates: pd.DataFrame, todo: pd.DataFrame, out: Path) -> list[str]:
     """One small-multiples figure per currency over the analysed cities."""
-    from nkfx.datasets import load_events
-    from nkfx.plotting import plot_cities
-    from nkfx.plotting.style import save_figure
-
     names = []
     for currency, part in todo.groupby("currency", sort=True):
         axes = plot_cities(rates, currency=str(currency), cities=list(part["city"]), log=True,

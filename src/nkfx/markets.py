@@ -33,6 +33,8 @@ from nkfx._json import jsonable
 from nkfx._validate import check_positive, check_type, to_timedelta
 from nkfx.detect import Breaks, detect
 from nkfx.errors import InsufficientDataError, NkfxValueError
+from nkfx.plotting.style import new_axes, tidy
+from nkfx.resampling import resample
 from nkfx.summary import Summary
 from nkfx.transform import _daily, city_spread
 
@@ -176,8 +178,6 @@ def _nearest_wide(daily: pd.DataFrame, tol: pd.Timedelta) -> tuple[pd.DataFrame,
 
 
 def _calendar_wide(daily: pd.DataFrame, currency: str, freq: str) -> pd.DataFrame:
-    from nkfx.resampling import resample
-
     frame = daily.assign(currency=currency, source="pooled")
     res = resample(frame, freq, interpolate=False, wide=True)
     wide = res.rates.astype(float)
@@ -257,8 +257,6 @@ def plot_dispersion(
     'cross-city range of rates (%)'
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
-    from nkfx.plotting.style import new_axes, tidy
-
     labels = {"range_pct": "cross-city range of rates (%)", "range": "cross-city range (log points)",
               "sd": "cross-city sd of log rates"}
     if measure not in labels:
@@ -602,8 +600,6 @@ def _summary(title: str, rows: list[tuple[str, str]], notes: list[str]) -> Summa
 
 
 def _plot_spread(spread: pd.Series, ax: Axes | None, **kwargs: Any) -> Axes:
-    from nkfx.plotting.style import new_axes, tidy
-
     ax = new_axes(ax)
     style = {"color": "C0", "lw": 0.9, "marker": ".", "ms": 3, "label": "spread", **kwargs}
     ax.plot(spread.index, spread.to_numpy(), **style)

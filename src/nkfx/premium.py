@@ -32,7 +32,9 @@ import pandas as pd
 
 from nkfx._groups import NO_CITY, checked_rates, day_numbers
 from nkfx._validate import check_option, check_type, to_timedelta
+from nkfx.datasets import load_official
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
+from nkfx.plotting.style import as_axes_list, format_rate_axis, tidy
 from nkfx.schema import REDENOMINATION_DATE
 from nkfx.summary import Summary
 
@@ -454,7 +456,6 @@ def _official_quotes(official: pd.DataFrame | pd.Series | None, currency: str,
     """Return the checked quotes of ``currency`` and ``kinds`` (date, currency, rate, rate_type, ...)."""
     notes: list[str] = []
     if official is None:
-        from nkfx.datasets import load_official
 
         frame = load_official()
     elif isinstance(official, pd.Series):
@@ -646,8 +647,6 @@ _OTHER = ("tab:purple", "tab:orange", "tab:brown")
 
 def _plot(res: Premium, ax: Any, *, city: str | None, rate_type: str | None, **kwargs: Any) -> Axes:
     """Two panels on shared dates: market and official rates (log axis), and the premium."""
-    from nkfx.plotting.style import as_axes_list, format_rate_axis, tidy
-
     kinds = res.rate_types if rate_type is None else (res._one_type(rate_type),)
     if ax is None:
         import matplotlib.pyplot as plt

@@ -44,6 +44,7 @@ from scipy import stats
 
 from nkfx._json import jsonable
 from nkfx._validate import check_option, check_type, to_timestamp
+from nkfx.detect.ftests._critical import null_pvalue
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.names import canonical_currency, canonical_good
 from nkfx.resampling import resample
@@ -476,8 +477,6 @@ def _wald_path(y: np.ndarray, X: np.ndarray, cands: np.ndarray) -> np.ndarray:
 def _break_test(y: np.ndarray, X: np.ndarray, dates: pd.DatetimeIndex,
                 opts: dict[str, Any]) -> dict[str, Any]:
     """Sup-Wald over trimmed dates; wild fixed-regressor bootstrap p-value (seeded)."""
-    from nkfx.detect.ftests._critical import null_pvalue
-
     n, k = X.shape
     h = max(math.ceil(opts["trim"] * n), 2 * (k + 2))
     if n < 2 * h + 1:

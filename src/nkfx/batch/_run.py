@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from nkfx.detect import api
+
 if TYPE_CHECKING:
     from nkfx.detect.results import Breaks
 
@@ -105,15 +107,13 @@ def run_chunk(
 
 
 def _run_one(task: Task, method: str, options: dict[str, Any], keep: bool) -> Outcome:
-    from nkfx.detect.api import detect
-
     series = pd.Series(task.rates, index=pd.DatetimeIndex(task.dates), name=task.label)
     n = len(series)
     # the caller's filters (e.g. warnings as errors) must not change results between workers
     with WARN_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            res = detect(series, method, **options)
+            res = api.detect(series, method, **options)  # looked up per call: tests replace it
             error, message = "", ""
         except Exception as exc:  # a failing group is reported, never raised
             res, error, message = None, type(exc).__name__, str(exc)

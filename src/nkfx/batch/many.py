@@ -23,6 +23,7 @@ import pandas as pd
 from nkfx._json import jsonable
 from nkfx._validate import check_option
 from nkfx.batch._run import GroupKey, Outcome, execute, label, make_tasks, sort_key
+from nkfx.detect.api import _METHODS
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
 if TYPE_CHECKING:
@@ -278,8 +279,6 @@ def _check_args(
     combine: Any,
     chunk_size: Any,
 ) -> tuple[str, ...]:
-    from nkfx.detect.api import _METHODS
-
     if not isinstance(rates, pd.DataFrame):
         raise NkfxTypeError(f"rates must be a rate frame (pandas DataFrame); got {type(rates).__name__}")
     cols = (by,) if isinstance(by, str) else tuple(by) if isinstance(by, Sequence) else None

@@ -19,6 +19,7 @@ import pandas as pd
 
 from nkfx._json import jsonable
 from nkfx._validate import to_timedelta
+from nkfx.batch.many import detect_many
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
 if TYPE_CHECKING:
@@ -213,8 +214,6 @@ def power_study(
     1   0.0          1     False
     2   0.0          2     False
     """
-    from nkfx.batch.many import detect_many
-
     grid = _check_grid(sizes, noise, spacing_days, n_series, span_days)
     tol = to_timedelta("tolerance", tolerance)
     frame, truth = _simulate(grid, n_series, span_days, seed)

@@ -9,6 +9,7 @@ from typing import Literal
 import pandas as pd
 
 from nkfx._validate import check_option
+from nkfx.ingest import read_rates
 
 __all__ = ["EVENT_COLUMNS", "load_events", "load_observations", "load_official", "observations_path"]
 
@@ -72,8 +73,6 @@ def load_observations() -> pd.DataFrame:
     >>> float(obs.loc[hyesan_cny, "rate"].max())
     3210.0
     """
-    from nkfx.ingest import read_rates  # datasets sit beside ingest, not before it
-
     ingest = read_rates(observations_path(), old_won="reject")
     if len(ingest.quarantine):  # the bundled file is curated; a rejection is a bug here
         raise RuntimeError(f"bundled observations failed to load:\n{ingest.quarantine}")
@@ -155,8 +154,6 @@ def load_official(old_won: Literal["divide", "reject"] = "divide") -> pd.DataFra
     >>> len(load_official(old_won="reject"))
     8
     """
-    from nkfx.ingest import read_rates
-
     check_option("old_won", old_won, ("divide", "reject"))
     ingest = read_rates(_data_file("official_rates.csv"), old_won=old_won)
     bad = ingest.quarantine

@@ -19,6 +19,7 @@ import pandas as pd
 from nkfx._json import jsonable
 from nkfx._validate import check_positive, to_timestamp
 from nkfx.errors import NkfxTypeError, NkfxValueError
+from nkfx.plotting import city_style, plot_rates
 from nkfx.schema import RATE_COLUMNS
 from nkfx.summary import Summary
 
@@ -113,8 +114,6 @@ class Simulation:
         >>> ax.get_title(loc="left")
         'Simulated KPW per CNY (seed 0): dashed lines are the true breaks'
         """
-        from nkfx.plotting import city_style, plot_rates
-
         ax = plot_rates(self.rates, ax=ax, currency=currency, **kwargs)
         truth = self.truth[self.truth["currency"] == currency]
         for date, cities in truth.groupby("date")["city"]:

@@ -19,6 +19,7 @@ from nkfx._json import fmt_date
 from nkfx._series import median_per_date
 from nkfx._validate import check_option
 from nkfx._version import __version__
+from nkfx.detect.ftests._bootstrap import check_bootstrap
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
 from nkfx.schema import select
 
@@ -284,8 +285,6 @@ def resolve_pvalue(pvalue: Any, hac: bool, n_boot: Any, seed: Any) -> dict[str, 
     >>> resolve_pvalue("auto", True, 199, 0)
     {'pvalue_method': 'bootstrap', 'n_boot': 199, 'seed': 0}
     """
-    from nkfx.detect.ftests._bootstrap import check_bootstrap
-
     check_option("pvalue", pvalue, ("auto", "asymptotic", "bootstrap"))
     n_boot, seed = check_bootstrap(n_boot, seed)
     method = ("bootstrap" if hac else "asymptotic") if pvalue == "auto" else str(pvalue)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nkfx.detect._prepare import DAYS_PER_YEAR, Prepared
+from nkfx.detect.bai_perron._core import CI_UNAVAILABLE, SegmentFit
 from nkfx.detect.results import Breaks, TestResult
 
 __all__ = [
@@ -90,8 +91,6 @@ def breaks_frame(
     ``*_unclipped`` columns keep strucchange's positions). ``X`` (default ``prep.X``) holds the
     breaking regressors matching ``fit.coef``; the jump is their fitted change at ``first_new``.
     """
-    from nkfx.detect.bai_perron._core import CI_UNAVAILABLE  # lazy: the cores import scipy
-
     dates, n = prep.dates, prep.n
     ci = ci.reshape(-1, 2).astype(np.int64)
     missing = (ci == CI_UNAVAILABLE).any(axis=1)
@@ -256,8 +255,6 @@ def make_test_result(
 
 def no_break_result(prep: Prepared, params: dict[str, Any], m_max: int, n_breaks: Any) -> Breaks:
     """Build the documented result for an exactly fitting series: no break, no tests."""
-    from nkfx.detect.bai_perron._core import SegmentFit
-
     X = np.ones((prep.n, 1)) if prep.X is None else prep.X
     coef = np.linalg.lstsq(X, prep.y, rcond=None)[0][None, :]
     zeros = np.zeros_like(coef)

@@ -31,6 +31,7 @@ from nkfx.detect import _common as core
 from nkfx.detect._prepare import fmt_date
 from nkfx.detect.ftests._hac import hac_meat, hac_vcov
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
+from nkfx.plotting.style import city_style, format_rate_axis, new_axes
 from nkfx.schema import select
 from nkfx.summary import Summary
 
@@ -630,8 +631,6 @@ def _summarize(res: CommonBreaks) -> Summary:
 
 
 def _plot(res: CommonBreaks, ax: Axes | None, **kwargs: Any) -> Axes:
-    from nkfx.plotting.style import city_style, format_rate_axis, new_axes
-
     ax = new_axes(ax)
     names = list(res.data["series"].unique())
     # A city keeps the colour and marker it has in every nkfx figure.

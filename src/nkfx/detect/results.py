@@ -18,6 +18,9 @@ import pandas as pd
 
 from nkfx._json import jsonable
 from nkfx.detect._prepare import fmt_date, fmt_dates
+from nkfx.detect._summary import summarize_breaks, summarize_test_result
+from nkfx.detect.ftests._plots import plot_f_path
+from nkfx.plotting import plot_breaks
 from nkfx.summary import Summary
 
 if TYPE_CHECKING:
@@ -97,8 +100,6 @@ class TestResult:
         >>> "2021-05-24" in text and "Null hypothesis" in text
         True
         """
-        from nkfx.detect._summary import summarize_test_result
-
         return summarize_test_result(self)
 
     def to_frame(self) -> pd.DataFrame:
@@ -188,8 +189,6 @@ class TestResult:
         3
         >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
-        from nkfx.detect.ftests._plots import plot_f_path
-
         return plot_f_path(self, ax, **kwargs)
 
     def __repr__(self) -> str:
@@ -389,8 +388,6 @@ class Breaks:
         >>> "2021-05-17" in text and "2021-05-24" in text
         True
         """
-        from nkfx.detect._summary import summarize_breaks
-
         return summarize_breaks(self)
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
@@ -424,8 +421,6 @@ class Breaks:
         5
         >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
-        from nkfx.plotting import plot_breaks
-
         return plot_breaks(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nkfx.datasets import load_events
 from nkfx.errors import NkfxTypeError, NkfxValueError, SchemaError
 
 __all__ = ["EVENT_COLUMNS", "REQUIRED_EVENT_COLUMNS", "STATUSES", "read_events"]
@@ -145,7 +146,6 @@ def _event_table(events: Any) -> pd.DataFrame:
         return _check_events(events)
     if isinstance(events, pd.Series):
         return _check_events(events.to_frame().T.reset_index(drop=True))
-    from nkfx.datasets import load_events
 
     if isinstance(events, str):
         events = [events]

@@ -11,7 +11,9 @@ import pandas as pd
 
 from nkfx._json import jsonable
 from nkfx._validate import to_timedelta
+from nkfx.datasets import load_events
 from nkfx.errors import NkfxTypeError, NkfxValueError
+from nkfx.events.catalogue import _event_table
 from nkfx.summary import Summary
 
 if TYPE_CHECKING:
@@ -170,10 +172,8 @@ def match_breaks(breaks: Any, events: Any = None, tolerance: Any = "60D") -> Bre
     tol = to_timedelta("tolerance", tolerance, allow_zero=True)
     dates = _break_dates(breaks)
     if events is None:
-        from nkfx.datasets import load_events
 
         events = load_events()
-    from nkfx.events.catalogue import _event_table
 
     table = _event_table(events)
     bad = table[table["problem"] != ""]

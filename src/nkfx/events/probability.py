@@ -23,6 +23,7 @@ from nkfx._series import median_per_date
 from nkfx._validate import check_option, check_positive, check_type, to_timedelta, to_timestamp
 from nkfx.detect._bocpd import BocpdResult, Prior, bocpd, gap_hazard, window_probability
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
+from nkfx.plotting import plot_probability
 from nkfx.schema import select, validate_rates
 from nkfx.summary import Summary
 
@@ -490,8 +491,6 @@ class ChangeProbability:
         ('Axes', 2, 'posterior probability of a change')
         >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
         """
-        from nkfx.plotting import plot_probability
-
         return plot_probability(self, ax=ax, series=series, **kwargs)
 
     def _repr_html_(self) -> str:

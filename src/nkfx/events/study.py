@@ -22,6 +22,7 @@ import pandas as pd
 from nkfx._json import jsonable
 from nkfx._validate import check_option
 from nkfx.errors import NkfxValueError
+from nkfx.plotting import plot_event_study
 from nkfx.summary import Summary
 
 if TYPE_CHECKING:
@@ -881,8 +882,6 @@ class EventStudy:
         >>> plt_close = [ax.figure, forest.figure]
         >>> import matplotlib.pyplot as plt; [plt.close(f) for f in plt_close] and None
         """
-        from nkfx.plotting import plot_event_study
-
         return plot_event_study(self, ax=ax, kind=kind, **kwargs)
 
     def _repr_html_(self) -> str:

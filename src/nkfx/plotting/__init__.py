@@ -19,6 +19,17 @@ import pandas as pd
 from nkfx._validate import check_option, to_timedelta
 from nkfx.errors import NkfxTypeError, NkfxValueError
 from nkfx.plotting._rates import STATUS_COLOURS
+from nkfx.plotting._results import (
+    BreaksLike,
+    EventStudyLike,
+    ProbabilityLike,
+    draw_breaks,
+    draw_forest,
+    draw_placebo,
+    draw_probability,
+    draw_study_path,
+    draw_values,
+)
 from nkfx.plotting.rates import plot_cities, plot_rates
 from nkfx.plotting.style import CITY_STYLES, add_credit, as_axes_list, city_style, legend_outside, new_axes
 
@@ -91,8 +102,6 @@ def plot_breaks(breaks: Breaks, *, ax: Axes | None = None, kpw: bool = True,
     ['1: 2021-05 +21%']
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
-    from nkfx.plotting._results import BreaksLike, draw_breaks
-
     if not isinstance(breaks, BreaksLike):
         raise NkfxTypeError(f"breaks must be a Breaks result of nkfx.detect; got {type(breaks).__name__}")
     gap = None if max_gap is None else to_timedelta("max_gap", max_gap)
@@ -156,8 +165,6 @@ def plot_event_study(study: EventStudy, *, ax: Axes | Sequence[Axes] | None = No
     ('change (log points)', 2)
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
-    from nkfx.plotting._results import EventStudyLike, draw_forest, draw_placebo, draw_study_path
-
     if not isinstance(study, EventStudyLike):
         raise NkfxTypeError(f"study must be an EventStudy of nkfx.event_study; got {type(study).__name__}")
     check_option("kind", kind, ("path", "forest"))
@@ -247,8 +254,6 @@ def plot_probability(cp: ChangeProbability, *, ax: Axes | Sequence[Axes] | None 
     ('posterior probability of a change', 'KPW per CNY (log scale)')
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
     """
-    from nkfx.plotting._results import ProbabilityLike, draw_probability, draw_values
-
     if not isinstance(cp, ProbabilityLike):
         raise NkfxTypeError(f"cp must be a ChangeProbability of nkfx.change_probability; "
                             f"got {type(cp).__name__}")

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from nkfx.plotting.style import format_rate_axis, legend_outside, tidy
+from nkfx.plotting._rates import break_gaps, event_name, label_strip, strip_fraction
+from nkfx.plotting.style import add_below, add_proxy, city_style, format_rate_axis, legend_outside, tidy
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -79,8 +80,6 @@ def draw_breaks(res: Breaks, ax: Axes, kpw: bool, gap: pd.Timedelta | None = Non
     interval does not paint the figure. The data line is not joined across silences
     longer than ``gap``.
     """
-    from nkfx.plotting._rates import break_gaps
-
     back = kpw and res.scale == "log"  # draw exp(log rate): KPW on a log axis
 
     def y(values: pd.Series) -> np.ndarray:
@@ -154,7 +153,6 @@ def _break_marks(res: Breaks, ax: Axes, jumps: bool) -> None:
     """Draw a dashed line and a label per break; the interval as a numbered bar in the bottom strip."""
     from matplotlib.transforms import blended_transform_factory
 
-    from nkfx.plotting._rates import label_strip
 
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     level = float(res.params.get("level", float("nan")))
@@ -188,8 +186,6 @@ def _break_marks(res: Breaks, ax: Axes, jumps: bool) -> None:
 
 def _room_for_strips(ax: Axes, values: np.ndarray, log: bool, n_bars: int) -> None:
     """Y limits with free strips: the label rows at the top, up to 17% at the bottom for bars."""
-    from nkfx.plotting._rates import strip_fraction
-
     finite = values[np.isfinite(values)]
     if not finite.size:
         return
@@ -257,8 +253,6 @@ def draw_study_path(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
 
 def _series_look(k: int, city: Any, currency: Any) -> tuple[str, str]:
     """Colour and line style of a series: the city's colour (as in every figure), dashed for USD."""
-    from nkfx.plotting.style import city_style
-
     colour = city_style(city)["color"] if isinstance(city, str) else f"C{k % 10}"
     return colour, "--" if currency == "USD" else "-"
 
@@ -314,9 +308,6 @@ def draw_forest(study: EventStudy, ax: Axes, **kwargs: Any) -> None:
     and currency (and the event, when the study has several); a log-scale study gets
     a second axis in percent on top.
     """
-    from nkfx.plotting._rates import event_name
-    from nkfx.plotting.style import add_below
-
     res = study.results.reset_index(drop=True)
     has = np.isfinite(res["change"].to_numpy(dtype=float))
     dropped, res = res.loc[~has], res.loc[has].reset_index(drop=True)
@@ -399,7 +390,6 @@ def draw_probability(cp: ChangeProbability, ax: Axes, long_gap: pd.Timedelta | N
 def _probability_legend(ax: Axes, colour: str, after: bool, long_gap: pd.Timedelta | None) -> None:
     from matplotlib.lines import Line2D
 
-    from nkfx.plotting.style import add_proxy
 
     add_proxy(ax, Line2D([], [], color=colour, lw=1.5, label="P(change) at a report"))
     if after and long_gap is not None:
@@ -415,8 +405,6 @@ def draw_values(cp: ChangeProbability, ax: Axes, marks: bool, gap: pd.Timedelta 
 
     Reports further apart than ``gap`` are not joined.
     """
-    from nkfx.plotting._rates import break_gaps
-
     p = cp.params
     values = cp.values
     name = str(values.name) if values.name is not None else ""

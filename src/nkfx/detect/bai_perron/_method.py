@@ -26,6 +26,12 @@ from nkfx.detect._tables import (
     no_break_result,
     segments_frame,
 )
+from nkfx.detect.bai_perron import _core as bp
+from nkfx.detect.bai_perron._partial import partial_design, partial_fit, partial_path
+from nkfx.detect.ftests import _critical as cv
+from nkfx.detect.ftests import _single as ft
+from nkfx.detect.ftests._multiple import seq_f, udmax, wdmax
+from nkfx.detect.ftests._single import LEVELS, FTest, bootstrap_note
 from nkfx.detect.results import Breaks, TestResult
 from nkfx.errors import DataQualityWarning, NkfxTypeError, NkfxValueError, NkfxWarning
 
@@ -46,8 +52,6 @@ def bai_perron_method(
     **options: Any,
 ) -> Breaks:
     """Run the exact Bai–Perron search on a prepared series and build :class:`Breaks`."""
-    from nkfx.detect.bai_perron import _core as bp  # lazy: the cores import scipy
-
     unknown = sorted(set(options) - {"pvalue", "n_boot", "seed"})
     if unknown:
         names = ", ".join(repr(k) for k in unknown)
@@ -157,9 +161,6 @@ def _partial_method(
     het_err: bool, params: dict[str, Any],
 ) -> Breaks:
     """Partial structural change: iterate breaks and fixed coefficients (see ``_partial``)."""
-    from nkfx.detect.bai_perron import _core as bp
-    from nkfx.detect.bai_perron._partial import partial_fit, partial_path
-
     X = prep.X if prep.X is not None else np.ones((prep.n, 1))  # regression: X is set
     q = prep.k - prep.n_fixed
     Z, Xf = X[:, :q], X[:, q:]
@@ -192,8 +193,6 @@ def _partial_method(
 def _partial_se(y: np.ndarray, Z: np.ndarray, Xf: np.ndarray, breaks: np.ndarray,
                 coef: np.ndarray, rss: float) -> np.ndarray:
     """Classical OLS standard errors of the fixed coefficients in the joint regression."""
-    from nkfx.detect.bai_perron._partial import partial_design
-
     D = partial_design(Z, Xf, breaks)
     dof = D.shape[0] - D.shape[1]
     cov = np.linalg.pinv(D.T @ D) * rss / max(dof, 1)
@@ -226,9 +225,6 @@ def _partial_tests(prep: Prepared, path: Any, *, h: int, params: dict[str, Any])
     ``F(m) = (n - (m + 1) q - p) / m * (RSS_0 - RSS_m) / RSS_m`` (Bai & Perron 2003, partial
     change); the nulls are those of the pure-change tests with q regressors.
     """
-    from nkfx.detect.ftests import _critical as cv
-    from nkfx.detect.ftests._single import LEVELS, FTest
-
     n, q, p, trim = path.n, path.k, path.p, h / path.n
     m = np.arange(1, path.max_breaks + 1)
     fm = (n - (m + 1) * q - p) / m * (path.rss[0] - path.rss[1:]) / path.rss[1:]
@@ -252,7 +248,6 @@ def _partial_tests(prep: Prepared, path: Any, *, h: int, params: dict[str, Any])
                 else f"no break (alternative: 1 to {len(fm)} breaks)")
         ftest = FTest(name, stat, pvalue, df, crits, at, detail)
         out[name] = make_test_result(ftest, prep, name, f"{null}; {p} fixed regressor(s)", params)
-    from nkfx.detect.ftests._multiple import wdmax
 
     out.update(_wdmax_test(prep, wdmax(fm, q=q, trim=trim, n=n), len(fm), params))
     return out
@@ -269,8 +264,6 @@ def _intervals(
     prep: Prepared, breaks: np.ndarray, *, level: float, het_reg: bool, het_err: bool, hac: bool
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Bai (1997) intervals; bounds the core cannot compute are warned about with dates."""
-    from nkfx.detect.bai_perron import _core as bp
-
     if breaks.size == 0:
         return np.zeros((0, 2), dtype=np.int64), ()
     with warnings.catch_warnings():
@@ -296,10 +289,6 @@ def _global_tests(
     prep: Prepared, path: Any, *, h: int, hac: bool, boot: dict[str, Any], params: dict[str, Any]
 ) -> dict[str, TestResult]:
     """SupF (one break) and UDmax (1 to max_breaks breaks) against no break."""
-    from nkfx.detect.ftests import _single as ft
-    from nkfx.detect.ftests._multiple import udmax
-    from nkfx.detect.ftests._single import bootstrap_note
-
     sup = ft.sup_f(prep.y, prep.X, h=h, hac=hac, **boot_args(boot))
     ud = udmax(prep.y, prep.X, h=h, max_breaks=int(path.max_breaks))
     out = {
@@ -327,8 +316,6 @@ def _wdmax_test(
     prep: Prepared, detail: dict[str, Any], max_breaks: int, params: dict[str, Any]
 ) -> dict[str, TestResult]:
     """WDmax as a test with critical values (its weights depend on the level: no p-value)."""
-    from nkfx.detect.ftests._single import FTest
-
     if "WDmax" not in detail:
         return {}
     stats, crits = detail["WDmax"], detail["WDmax_critical"]
@@ -351,8 +338,6 @@ def _sequential(
     params: dict[str, Any],
 ) -> tuple[int, tuple[str, ...]]:
     """Bai–Perron's sequential rule: UDmax first, then sup-F(l+1|l) while it rejects."""
-    from nkfx.detect.ftests._multiple import seq_f
-
     decided = _rejects(tests["UDmax"], alpha)
     if not decided:
         return 0, _undecided(tests["UDmax"], alpha, decided)

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import lfilter
 
 from nkfx.errors import NkfxTypeError, NkfxValueError
 
@@ -147,6 +146,8 @@ def sieve_samples(sieve: Sieve, n: int, n_boot: int, rng: np.random.Generator) -
     >>> sieve_samples(s, 50, 4, np.random.default_rng(0)).shape
     (4, 50)
     """
+    from scipy.signal import lfilter  # scipy.signal costs 0.15 s at `import nkfx`; only draws use it
+
     burn = max(100, 10 * sieve.order)
     draws = rng.choice(sieve.innovations, size=(n_boot, n + burn), replace=True)
     out = lfilter([1.0], np.r_[1.0, -sieve.phi], draws, axis=1)[:, burn:]

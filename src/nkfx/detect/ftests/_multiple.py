@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from nkfx.detect.bai_perron._core import bai_perron
 from nkfx.detect.ftests import _critical
 from nkfx.detect.ftests._path import (
     _as_data,
@@ -134,8 +135,6 @@ def udmax(y: Any, X: Any, *, h: int, max_breaks: int) -> FTest:
     >>> res.detail["n_breaks"], res.pvalue < 0.01
     (1, True)
     """
-    from nkfx.detect.bai_perron._core import bai_perron
-
     yy, XX = _as_data(y, X)
     n, k = XX.shape
     hh = _check_h(h, n, k)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from nkfx.detect._prepare import fmt_date
 from nkfx.errors import NkfxValueError
+from nkfx.plotting.style import legend_outside, new_axes, tidy
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,8 +28,6 @@ def plot_f_path(test: TestResult, ax: Axes | None = None, **kwargs: Any) -> Axes
     point, so a line across a silence is not read as evidence. The legend sits to
     the right of the axes.
     """
-    from nkfx.plotting.style import legend_outside, new_axes, tidy
-
     path = test.detail.get("f_path")
     if not isinstance(path, pd.Series):
         raise NkfxValueError(f"{test.name} has no F path to plot; only sup-F tests have one")

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from scipy import special, stats
 
 from nkfx.detect.ftests import _critical
-from nkfx.detect.ftests._bootstrap import bootstrap_pvalue, null_samples
+from nkfx.detect.ftests._bootstrap import bootstrap_pvalue, check_bootstrap, null_samples
 from nkfx.detect.ftests._path import (
     _as_data,
     _f_path,
@@ -258,7 +258,6 @@ def _check_null(null: Any, n_boot: Any, seed: Any) -> str:
     if null not in ("asymptotic", "bootstrap"):
         raise NkfxValueError(f"null must be 'asymptotic' or 'bootstrap'; got {null!r}")
     if null == "bootstrap":
-        from nkfx.detect.ftests._bootstrap import check_bootstrap
 
         check_bootstrap(n_boot, seed)
     return str(null)

@@ -23,6 +23,9 @@ from nkfx.detect._prepare import (
     run_params,
 )
 from nkfx.detect._tables import exact_fit, make_test_result
+from nkfx.detect.bai_perron._regressors import with_regressors
+from nkfx.detect.ftests import _single as ft
+from nkfx.detect.ftests._single import bootstrap_note
 from nkfx.detect.results import TestResult
 from nkfx.errors import InsufficientDataError, NkfxValueError
 
@@ -100,8 +103,6 @@ def chow_test(
     >>> res.notes[0][:45]
     'at=2021-05-20 is not an observation date; tes'
     """
-    from nkfx.detect.ftests import _single as ft
-
     check_common(model=model, scale=scale, hac=hac)
     boot = resolve_pvalue(pvalue, hac, n_boot, seed)
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
@@ -146,7 +147,6 @@ def chow_test(
             (*prep.notes, *notes, _CONSTANT_TEST_NOTE),
         )
     result = ft.chow(prep.y, prep.X, b=j - 1, hac=hac, **boot_args(boot))
-    from nkfx.detect.ftests._single import bootstrap_note
 
     return make_test_result(result, prep, "Chow", null, params,
                             (*prep.notes, *notes, *bootstrap_note(result)))
@@ -253,13 +253,10 @@ def sup_f_test(
     >>> res.date.date(), res.pvalue < 0.01
     (datetime.date(2021, 6, 28), True)
     """
-    from nkfx.detect.ftests import _single as ft
-
     check_common(model=model, scale=scale, hac=hac)
     boot = resolve_pvalue(pvalue, hac, n_boot, seed)
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model=model)
     if regressors is not None or lags is not None:
-        from nkfx.detect.bai_perron._regressors import with_regressors
 
         prep = with_regressors(prep, regressors=regressors, lags=lags, fixed=None)
     h, rule = resolve_h(trim, prep.dates, prep.k)
@@ -279,7 +276,6 @@ def sup_f_test(
                              f"'auto' with hac=True); got pvalue={pvalue!r}, hac={hac}")
     params["stop_after"] = stop_after
     result = ft.sup_f(prep.y, prep.X, h=h, hac=hac, stop_after=stop_after, **boot_args(boot))
-    from nkfx.detect.ftests._single import bootstrap_note
 
     return make_test_result(result, prep, "supF", null, params,
                             (*prep.notes, *bootstrap_note(result)))

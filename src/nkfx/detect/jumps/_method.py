@@ -22,6 +22,7 @@ from nkfx.detect.jumps._core import (
     NoiseModel,
     estimate_noise,
     fit_jumps,
+    objective,
     smooth_path,
     step_weights,
 )
@@ -206,8 +207,6 @@ def _segments_table(prep: Prepared, jumps: np.ndarray, path: np.ndarray) -> pd.D
 def _criteria(prep: Prepared, jumps: np.ndarray, noise: NoiseModel, beta: float,
               best: float) -> pd.DataFrame:
     """Penalised objective of the drift alone (no jump) and of the optimum."""
-    from nkfx.detect.jumps._core import objective
-
     lam, gam, phi = step_weights(prep.days, noise)
     none = np.zeros(0, dtype=np.int64)
     mu0 = smooth_path(prep.y, none, lam, gam, phi)

@@ -22,7 +22,9 @@ import pandas as pd
 
 from nkfx.detect._prepare import Prepared, check_penalised, fmt_date, run_params
 from nkfx.detect._tables import breaks_frame, segments_frame
+from nkfx.detect.bai_perron import _core as bp
 from nkfx.detect.bai_perron._fit import SegmentFit
+from nkfx.detect.pelt._core import check_biweight_k, pelt
 from nkfx.detect.pelt._penalty import COST_TABLE, COSTS, PHI_MAX
 from nkfx.detect.results import Breaks
 from nkfx.errors import InsufficientDataError, NkfxTypeError, NkfxValueError
@@ -136,9 +138,6 @@ def pelt_method(
     >>> pelt_method(prep, cost="l2").n_breaks  # the slip is a two-report regime
     3
     """
-    from nkfx.detect.bai_perron import _core as bp  # lazy: the cores import scipy
-    from nkfx.detect.pelt._core import check_biweight_k, pelt  # lazy: imports numba
-
     _check_pelt_options(prep, max_breaks=max_breaks, n_breaks=n_breaks, hac=hac, cost=cost)
     check_biweight_k(biweight_k)
     min_size, rule = resolve_min_size(trim, prep.dates, cost)
@@ -269,8 +268,6 @@ def _penalty_note(res: PeltResult, penalty: Any) -> str:
 
 def _criteria(prep: Prepared, rss: np.ndarray, m: int, min_size: int) -> pd.DataFrame:
     """RSS, log-likelihood, BIC, LWZ (Bai–Perron's formulas) of no break and of the result."""
-    from nkfx.detect.bai_perron import _core as bp
-
     path_rss = np.full(m + 1, np.nan)
     path_rss[0] = float(np.sum((prep.y - prep.y.mean()) ** 2))
     path_rss[m] = float(np.sum(rss))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from nkfx.detect._prepare import prepare
+from nkfx.detect.pelt._core import crops, pelt
 from nkfx.detect.pelt._method import _COST_CHOICES, resolve_min_size
 from nkfx.detect.pelt._penalty import COSTS, resolve_penalty
 from nkfx.errors import NkfxTypeError, NkfxValueError
@@ -90,8 +91,6 @@ def penalty_path(
     >>> robust.loc[robust["n_breaks"] == 2, "relative_to_bic"].round(2).tolist()
     [0.84]
     """
-    from nkfx.detect.pelt._core import crops, pelt  # lazy: imports numba
-
     prep = prepare(data, city=city, currency=currency, source=source, scale=scale, model="mean")
     if cost not in COSTS:
         raise NkfxValueError(f"cost must be one of {_COST_CHOICES}; got {cost!r}")
