@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_hex
 from matplotlib.dates import date2num
 
 from nkfx._demo import _rates_figure, _story_figure
@@ -302,4 +303,23 @@ def test_event_study_path_colours_cities_as_every_figure(market):
     assert means["Hyesan USD"].get_linestyle() == "--"
     assert means["Hyesan CNY"].get_linestyle() == "-"
     assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    plt.close(ax.figure)
+
+
+def test_simulation_figure_marks_the_true_breaks_and_its_outlier_labels_do_not_overlap():
+    # simulate(seed=0) has true CNY breaks on 2020-02-01 and 2024-06-01 (all cities) and
+    # 2022-11-25 (Hyesan), and two ÷100 slips months apart (2020-11-06, 2021-03-13) whose
+    # "off the scale" labels were drawn on top of each other.
+    from nkfx.datasets import simulate
+
+    ax = simulate(seed=0).plot()
+    ax.figure.canvas.draw()
+    dashed = sorted((pd.Timestamp(line.get_xdata()[0]).strftime("%Y-%m-%d"),
+                     to_hex(line.get_color())) for line in ax.lines if line.get_linestyle() == "--")
+    assert dashed == [("2020-02-01", to_hex("0.3")), ("2022-11-25", city_style("Hyesan")["color"]),
+                      ("2024-06-01", to_hex("0.3"))]
+    marks = [t for t in ax.texts if t.get_gid() == "nkfx-outlier"]
+    assert sorted(t.get_text()[2:19] for t in marks) == ["9 (2020-11-06), o", "9 (2021-03-13), o"]
+    boxes = [t.get_window_extent() for t in marks]
+    assert not boxes[0].overlaps(boxes[1])
     plt.close(ax.figure)

@@ -93,3 +93,33 @@ def test_names_are_text_not_markup() -> None:
     assert "&lt;script&gt;" in s.as_html()
     assert "100\\%" in s.as_latex()
     assert "<th>" in s.as_html()  # header rows stay headers
+
+
+def test_latex_carries_the_results_numbers() -> None:
+    # Daily NK's Hyesan yuan reports bracket the 2022 customs rumour: 850 (2022-11-27) then
+    # 1,120 (2022-12-12), a jump of 1120 / 850 - 1 = 31.76%; the table a paper gets says so.
+    latex = RESULTS["EventStudy"].summary().as_latex()
+    row = next(line for line in latex.splitlines() if line.startswith("hyesan"))
+    assert "2022-11-27" in row
+    assert "2022-12-12" in row
+    assert f"{100 * (1120 / 850 - 1):.4g}" in row  # 31.76
+    breaks = RESULTS["Breaks"]
+    first = breaks.breaks["first_new"].iloc[0].strftime("%Y-%m-%d")
+    assert first in breaks.summary().as_latex()
+    assert first in breaks.summary().as_html()
+
+
+def test_bad_input_is_refused_by_name() -> None:
+    with pytest.raises(nkfx.NkfxTypeError, match="text must be a str; got int"):
+        Summary.from_text(3)  # type: ignore[arg-type]
+    with pytest.raises(nkfx.NkfxTypeError, match="tables must map titles to DataFrames; got list"):
+        Summary.from_text("x", [pd.DataFrame()])  # type: ignore[arg-type]
+    with pytest.raises(nkfx.NkfxTypeError, match=r"tables\['Breaks'\] must be a pandas DataFrame; got list"):
+        Summary.from_text("x", {"Breaks": [1, 2]})  # type: ignore[dict-item]
+    with pytest.raises(nkfx.NkfxTypeError, match=r"summary must be a statsmodels Summary .*; got str"):
+        Summary.from_statsmodels("x")
+    sim = RESULTS["Simulation"]
+    with pytest.raises(nkfx.NkfxValueError, match=r"no rows with currency='EUR'; the frame has currency"):
+        sim.plot(currency="EUR")
+    with pytest.raises(nkfx.NkfxTypeError, match="ax must be a matplotlib Axes; got str"):
+        sim.plot(ax="x")  # type: ignore[arg-type]

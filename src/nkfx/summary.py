@@ -47,13 +47,14 @@ class Summary(str):
     _source: Any  # the statsmodels Summary this was made from, or None
     _html: str | None
 
-    def __new__(cls, text: str, *, tables: tuple[SimpleTable, ...] = (), source: Any = None,
-                html: str | None = None) -> Summary:
+    def __new__(cls, text: str, *, tables: tuple[SimpleTable, ...] = (), source: Any = None) -> Summary:
         """Return the summary ``text``; ``source`` is a statsmodels ``Summary`` behind it."""
+        if not isinstance(text, str):
+            raise NkfxTypeError(f"text must be a str; got {type(text).__name__}")
         obj = super().__new__(cls, text)
         obj.tables = tuple(tables)
         obj._source = source
-        obj._html = html
+        obj._html = None  # from_text sets it (its tables as HTML)
         return obj
 
     @classmethod
@@ -70,6 +71,9 @@ class Summary(str):
         >>> Summary.from_statsmodels(sm).as_text() == sm.as_text()
         True
         """
+        if not (callable(getattr(summary, "as_text", None)) and hasattr(summary, "tables")):
+            raise NkfxTypeError("summary must be a statsmodels Summary (with as_text() and tables); "
+                                f"got {type(summary).__name__}")
         return cls(summary.as_text(), tables=tuple(summary.tables), source=summary)
 
     @classmethod
@@ -86,18 +90,18 @@ class Summary(str):
         ...
         nkfx.errors.NkfxTypeError: tables['Breaks'] must be a pandas DataFrame; got list
         """
-        if not isinstance(text, str):
-            raise NkfxTypeError(f"text must be a str; got {type(text).__name__}")
+        if not isinstance(tables, Mapping | None):
+            raise NkfxTypeError(f"tables must map titles to DataFrames; got {type(tables).__name__}")
         frames = dict(tables or {})
         for title, table in frames.items():
             if not isinstance(table, pd.DataFrame):
                 raise NkfxTypeError(f"tables[{title!r}] must be a pandas DataFrame; got "
                                     f"{type(table).__name__}")
-        html = (f"<pre>{_html.escape(text)}</pre>" + "".join(
-            f"<p><b>{_html.escape(title)}</b></p>{_cells(t).to_html(index=False, escape=True)}"
-            for title, t in frames.items()))
-        return cls(text, tables=tuple(_simple_table(t, title) for title, t in frames.items()),
-                   html=html)
+        obj = cls(text, tables=tuple(_simple_table(t, str(title)) for title, t in frames.items()))
+        obj._html = f"<pre>{_html.escape(text)}</pre>" + "".join(
+            f"<p><b>{_html.escape(str(title))}</b></p>{_cells(t).to_html(index=False, escape=True)}"
+            for title, t in frames.items())
+        return obj
 
     def as_text(self) -> str:
         """Return the summary as plain text (the string itself)."""
@@ -113,8 +117,7 @@ class Summary(str):
         tables = [t.as_latex_tabular(center=True) for t in self.tables]
         if self._source is None:
             return "\n".join([_latex_block(self.as_text()), *tables])
-        extra = self._source.extra_txt
-        notes = "\n".join(extra) if isinstance(extra, list | tuple) else str(extra or "")
+        notes = self._notes()
         return "\n".join([*tables, *([_latex_block(notes)] if notes.strip() else [])])
 
     def as_html(self) -> str:
@@ -127,10 +130,14 @@ class Summary(str):
             if self._html is not None:
                 return self._html
             return f"<pre>{_html.escape(self.as_text())}</pre>"
-        extra = self._source.extra_txt
-        notes = "\n".join(extra) if isinstance(extra, list | tuple) else str(extra or "")
+        notes = self._notes()
         body = "".join(_table_html(t) for t in self.tables)
         return body + (f"<pre>{_html.escape(notes)}</pre>" if notes.strip() else "")
+
+    def _notes(self) -> str:
+        """Return the notes under a statsmodels summary's tables (its ``extra_txt``)."""
+        extra = self._source.extra_txt
+        return "\n".join(extra) if isinstance(extra, list | tuple) else str(extra or "")
 
     def __repr__(self) -> str:
         return self.as_text()
